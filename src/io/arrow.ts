@@ -14,6 +14,7 @@ import {
   Table,
   Utf8,
   makeData,
+  makeVector,
   tableFromIPC,
   tableToIPC,
   vectorFromArray,
@@ -64,9 +65,9 @@ export function frameToTable(frame: Frame, metadata: Record<string, string> = {}
 }
 
 function columnVector(column: FrameColumn) {
-  if (column instanceof Float64Array) return vectorFromArray(column, new Float64());
-  if (column instanceof Float32Array) return vectorFromArray(column, new Float32());
-  if (column instanceof Int32Array) return vectorFromArray(column, new Int32());
+  if (column instanceof Float64Array) return makeVector(column);
+  if (column instanceof Float32Array) return makeVector(column);
+  if (column instanceof Int32Array) return makeVector(column);
   if (column.length > 0 && typeof column[0] === 'boolean') return vectorFromArray(column as boolean[], new Bool());
   return vectorFromArray(column as (string | null)[], new Utf8());
 }

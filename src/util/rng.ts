@@ -20,7 +20,7 @@ export function deriveSeed(seed: number, label: string): number {
  * replay them. Those come from `privacy/secure-random.ts`.
  */
 export class Rng {
-  private readonly prng: ReturnType<typeof mt19937.factory>;
+  private readonly uniformSource: () => number;
   private readonly normalSampler: ReturnType<typeof normal.factory>;
   private readonly gammaSampler: ReturnType<typeof gamma.factory>;
   private readonly poissonSampler: ReturnType<typeof poisson.factory>;
@@ -30,8 +30,10 @@ export class Rng {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
       throw new Error(`seed must be an integer in [0, 4294967295], got ${seed}`);
     }
-    this.prng = mt19937.factory({ seed: seed || 1 });
-    const uniform = this.prng.normalized;
+    // The typings omit `normalized`, the generator's uniform [0, 1) output.
+    const generator = mt19937.factory({ seed: seed || 1 }) as unknown as { normalized: () => number };
+    const uniform = generator.normalized;
+    this.uniformSource = uniform;
     this.normalSampler = normal.factory({ prng: uniform });
     this.gammaSampler = gamma.factory({ prng: uniform });
     this.poissonSampler = poisson.factory({ prng: uniform });
@@ -45,7 +47,7 @@ export class Rng {
 
   /** Uniform on [0, 1). */
   uniform(): number {
-    return this.prng.normalized();
+    return this.uniformSource();
   }
 
   /** Uniform integer in [0, n). */

@@ -1,0 +1,241 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { writeJsonAtomic } from '../io/atomic.js';
+import { Logger } from '../util/log.js';
+import { canonicalJson, hashJson, type FileFingerprint } from './hash.js';
+import { FILES, STAGES, STAGE_DIRS, stageDir, type StageName } from './layout.js';
+import { FileLock } from './lock.js';
+import type { StageContext, StageResult } from './stage.js';
+import { codeVersion, dependencyVersions } from './versions.js';
+
+export type StageStatus = 'running' | 'done' | 'failed';
+
+export interface StageRecord {
+  status: StageStatus;
+  /** Hash of the stage's options, the code version and the keys of earlier stages. */
+  key: string;
+  startedAt: string;
+  finishedAt?: string;
+  seconds?: number;
+  /** True when the stage was not rerun because its key matched the completed outputs. */
+  cached?: boolean;
+  error?: string;
+}
+
+/** manifest.json at the root of a run directory. */
+export interface Manifest {
+  runId: string;
+  createdAt: string;
+  updatedAt: string;
+  codeVersion: string;
+  versions: Record<string, string>;
+  seed: number;
+  inputs: FileFingerprint[];
+  /** Resolved options of each stage that has run. */
+  options: Partial<Record<StageName, unknown>>;
+  stages: Partial<Record<StageName, StageRecord>>;
+  /** Facts stages add for the record (backend used, accountant), keyed by stage. */
+  notes: Partial<Record<StageName, Record<string, unknown>>>;
+}
+
+/** summary.json in each stage directory: the completion marker the runner checks on rerun. */
+export interface StageSummaryFile {
+  stage: StageName;
+  key: string;
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+  summary: Record<string, unknown>;
+  warnings: string[];
+}
+
+/** An open run directory, locked against a second pipeline writing to it at the same time. */
+export interface RunHandle {
+  readonly runDir: string;
+  readonly runId: string;
+  readonly seed: number;
+  manifest: Manifest;
+  readonly lock: FileLock;
+  readonly log: Logger;
+}
+
+export interface OpenRunOptions {
+  runDir: string;
+  runId: string;
+  seed: number;
+  inputs?: FileFingerprint[];
+}
+
+/** Opens (creating if needed) and locks a run directory, loading its manifest when there is one. */
+export function openRun(options: OpenRunOptions): RunHandle {
+  mkdirSync(options.runDir, { recursive: true });
+  const lock = new FileLock(join(options.runDir, '.lock'));
+  lock.acquire(`run directory ${options.runDir}`);
+  const manifestPath = join(options.runDir, FILES.manifest);
+  const now = new Date().toISOString();
+  let manifest: Manifest;
+  if (existsSync(manifestPath)) {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+    manifest.codeVersion = codeVersion();
+    manifest.versions = dependencyVersions();
+    if (options.inputs && options.inputs.length > 0) manifest.inputs = options.inputs;
+  } else {
+    manifest = {
+      runId: options.runId,
+      createdAt: now,
+      updatedAt: now,
+      codeVersion: codeVersion(),
+      versions: dependencyVersions(),
+      seed: options.seed,
+      inputs: options.inputs ?? [],
+      options: {},
+      stages: {},
+      notes: {},
+    };
+  }
+  manifest.notes ??= {};
+  const run: RunHandle = {
+    runDir: options.runDir,
+    runId: options.runId,
+    seed: options.seed,
+    manifest,
+    lock,
+    log: new Logger(options.runId),
+  };
+  saveManifest(run);
+  return run;
+}
+
+export function closeRun(run: RunHandle): void {
+  run.lock.release();
+}
+
+export function saveManifest(run: RunHandle): void {
+  run.manifest.updatedAt = new Date().toISOString();
+  writeJsonAtomic(join(run.runDir, FILES.manifest), run.manifest);
+}
+
+/** Reads a completed stage's summary.json, or null when the stage has not completed. */
+export function readStageSummary(runDir: string, stage: StageName): StageSummaryFile | null {
+  const path = join(stageDir(runDir, stage), FILES.summary);
+  if (!existsSync(path)) return null;
+  return JSON.parse(readFileSync(path, 'utf8')) as StageSummaryFile;
+}
+
+/** Key of a stage run: its options, the code version and the keys of every earlier completed stage. */
+export function stageKey(runDir: string, stage: StageName, options: unknown, extra: unknown = null): string {
+  const upstream: Record<string, string | null> = {};
+  for (const earlier of STAGES.slice(0, STAGES.indexOf(stage))) {
+    upstream[earlier] = readStageSummary(runDir, earlier)?.key ?? null;
+  }
+  return hashJson({ stage, options, extra, upstream, code: codeVersion().replace(/-dirty$/, '') });
+}
+
+export interface ExecuteStageOptions {
+  /** Rerun even when the key matches. */
+  force?: boolean;
+  /** Extra values that change the outputs but are not options (input file hashes for ingest). */
+  keyExtra?: unknown;
+}
+
+export type StageFunction<O> = (context: StageContext, options: O) => Promise<StageResult>;
+
+/**
+ * Runs one stage into a temporary directory and renames it to <run>/<NN-stage> on success.
+ * A stage whose key matches its completed outputs is skipped, as make does. The manifest
+ * records the options, timings and status either way.
+ */
+export async function executeStage<O>(
+  run: RunHandle,
+  stage: StageName,
+  options: O,
+  fn: StageFunction<O>,
+  execute: ExecuteStageOptions = {},
+): Promise<{ cached: boolean; summary: StageSummaryFile }> {
+  const log = new Logger(stage);
+  const key = stageKey(run.runDir, stage, options, execute.keyExtra ?? null);
+  const existing = readStageSummary(run.runDir, stage);
+  run.manifest.options[stage] = JSON.parse(canonicalJson(options)) as unknown;
+
+  if (!execute.force && existing && existing.key === key) {
+    log.info(`unchanged since ${existing.finishedAt}; reusing ${STAGE_DIRS[stage]}/ (use --force to rerun)`);
+    run.manifest.stages[stage] = {
+      status: 'done',
+      key,
+      startedAt: existing.startedAt,
+      finishedAt: existing.finishedAt,
+      seconds: existing.seconds,
+      cached: true,
+    };
+    saveManifest(run);
+    return { cached: true, summary: existing };
+  }
+
+  const finalDir = stageDir(run.runDir, stage);
+  const temporaryDir = join(run.runDir, `.${STAGE_DIRS[stage]}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(temporaryDir, { recursive: true });
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
+  run.manifest.stages[stage] = { status: 'running', key, startedAt };
+  saveManifest(run);
+  log.info('started');
+
+  const context: StageContext = {
+    runDir: run.runDir,
+    outputDir: temporaryDir,
+    inputPath: (from, file) => {
+      if (from === stage) return join(temporaryDir, file);
+      return join(stageDir(run.runDir, from), file);
+    },
+    runId: run.runId,
+    seed: run.seed,
+    log,
+  };
+
+  let result: StageResult;
+  try {
+    result = await fn(context, options);
+  } catch (error) {
+    rmSync(temporaryDir, { recursive: true, force: true });
+    run.manifest.stages[stage] = {
+      status: 'failed',
+      key,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      error: (error as Error).message,
+    };
+    saveManifest(run);
+    throw error;
+  }
+
+  const seconds = (performance.now() - started) / 1000;
+  const finishedAt = new Date().toISOString();
+  const summaryFile: StageSummaryFile = {
+    stage,
+    key,
+    startedAt,
+    finishedAt,
+    seconds,
+    summary: result.summary,
+    warnings: result.warnings,
+  };
+  writeJsonAtomic(join(temporaryDir, FILES.summary), summaryFile);
+  replaceDirectory(temporaryDir, finalDir);
+  for (const warning of result.warnings) log.warn(warning);
+  log.info(`finished in ${seconds.toFixed(1)} s`);
+
+  run.manifest.stages[stage] = { status: 'done', key, startedAt, finishedAt, seconds };
+  // A rerun stage invalidates every later stage's outputs; their keys no longer match.
+  saveManifest(run);
+  return { cached: false, summary: summaryFile };
+}
+
+/** Swaps `source` in as `target`: the old target is renamed aside first and removed last. */
+function replaceDirectory(source: string, target: string): void {
+  const aside = `${target}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const hadTarget = existsSync(target);
+  if (hadTarget) renameSync(target, aside);
+  renameSync(source, target);
+  if (hadTarget) rmSync(aside, { recursive: true, force: true });
+}
