@@ -1,0 +1,43 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { FILES, type StageName } from '../run/layout.js';
+import { closeRun, executeStage, openRun, type Manifest, type StageFunction } from '../run/runner.js';
+import { InputError } from '../util/errors.js';
+import { rootLogger } from '../util/log.js';
+
+export interface StandaloneOptions {
+  /** Rerun even when inputs and options are unchanged. */
+  force?: boolean;
+  /** Seed for a new run directory; an existing run keeps the seed in its manifest. */
+  seed?: number;
+}
+
+/**
+ * Runs one stage on an existing run directory (`genevae normalize reports/x`). The earlier
+ * stages must have completed there; the run's seed comes from its manifest.
+ */
+export async function runStandaloneStage<O>(
+  runDirArgument: string,
+  stage: StageName,
+  options: O,
+  fn: StageFunction<O>,
+  standalone: StandaloneOptions = {},
+): Promise<void> {
+  const runDir = resolve(runDirArgument);
+  const manifestPath = join(runDir, FILES.manifest);
+  if (!existsSync(manifestPath)) {
+    throw new InputError(
+      `${runDir} is not a run directory (no ${FILES.manifest})`,
+      {},
+      'run `genevae ingest` first, or `genevae run` for every stage',
+    );
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+  const run = openRun({ runDir, runId: manifest.runId ?? basename(runDir), seed: standalone.seed ?? manifest.seed });
+  try {
+    await executeStage(run, stage, options, fn, { force: standalone.force });
+  } finally {
+    closeRun(run);
+  }
+  rootLogger.info(`${stage} outputs are in ${runDir}`);
+}
