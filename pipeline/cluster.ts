@@ -6,6 +6,8 @@ export interface ClusterOptions {
   kMax: number;
   /** k-means restarts per k; the lowest inertia wins. Default 5. */
   kmeansRestarts: number;
+  /** Largest number of samples the silhouette is computed on; larger cohorts use a seeded subsample. Default 4000. */
+  silhouetteSampleSize: number;
   /** UMAP neighbours. Default 15. */
   umapNeighbors: number;
   /** UMAP minimum distance. Default 0.1. */
@@ -18,6 +20,7 @@ export const CLUSTER_DEFAULTS: ClusterOptions = {
   kMin: 2,
   kMax: 12,
   kmeansRestarts: 5,
+  silhouetteSampleSize: 4000,
   umapNeighbors: 15,
   umapMinDist: 0.1,
   umapEpochs: null,

@@ -1,0 +1,132 @@
+import { kmeans } from 'ml-kmeans';
+import { toRowArrays, type DenseMatrix } from '../matrix/dense.js';
+import type { Rng } from '../util/rng.js';
+import { silhouetteScore } from './silhouette.js';
+
+/** One k-means partition. */
+export interface KmeansFit {
+  /** Requested number of clusters. */
+  k: number;
+  /** Cluster of each sample, 0 = largest cluster; fewer than k codes when a cluster emptied. */
+  labels: Int32Array;
+  /** Sum of squared Euclidean distances from each sample to its cluster's centroid. */
+  inertia: number;
+  /** Seed given to ml-kmeans for the restart that won. */
+  seed: number;
+}
+
+/** Criterion values of one k, for the elbow and silhouette curves. */
+export interface KmeansCurvePoint {
+  k: number;
+  /** Mean silhouette (on a seeded subsample when the cohort is larger than the sample size). */
+  silhouette: number;
+  inertia: number;
+  /** Clusters that kept at least one sample. */
+  nonEmptyClusters: number;
+}
+
+export interface KmeansScan {
+  curve: KmeansCurvePoint[];
+  /** k with the highest silhouette; ties go to the smaller k. */
+  chosenK: number;
+  best: KmeansFit;
+  /** Samples the silhouette was computed on (all samples when not subsampled). */
+  silhouetteSamples: number;
+}
+
+/** Renumbers cluster codes so that 0 is the largest cluster (ties by smaller old code). */
+export function relabelBySize(labels: ArrayLike<number>): Int32Array {
+  const sizes = new Map<number, number>();
+  for (let i = 0; i < labels.length; i++) sizes.set(labels[i], (sizes.get(labels[i]) ?? 0) + 1);
+  const order = [...sizes.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0]).map(([code]) => code);
+  const remap = new Map(order.map((code, rank) => [code, rank]));
+  return Int32Array.from(labels, (label) => remap.get(label)!);
+}
+
+/** Sum of squared distances of each sample to the mean of its cluster. */
+export function inertiaOf(points: DenseMatrix, labels: ArrayLike<number>): number {
+  const d = points.nCols;
+  const k = Math.max(...Array.from(labels)) + 1;
+  const centroids = new Float64Array(k * d);
+  const sizes = new Float64Array(k);
+  for (let i = 0; i < points.nRows; i++) {
+    sizes[labels[i]] += 1;
+    for (let c = 0; c < d; c++) centroids[labels[i] * d + c] += points.data[i * d + c];
+  }
+  for (let g = 0; g < k; g++) for (let c = 0; c < d; c++) centroids[g * d + c] /= Math.max(sizes[g], 1);
+  let inertia = 0;
+  for (let i = 0; i < points.nRows; i++) {
+    for (let c = 0; c < d; c++) {
+      const diff = points.data[i * d + c] - centroids[labels[i] * d + c];
+      inertia += diff * diff;
+    }
+  }
+  return inertia;
+}
+
+/**
+ * Runs k-means++ initialised Lloyd iterations (ml-kmeans) `restarts` times with seeds from
+ * `rng` and keeps the partition with the lowest inertia, as scikit-learn's `n_init` does.
+ */
+export function fitKmeans(
+  points: DenseMatrix,
+  k: number,
+  restarts: number,
+  rng: Rng,
+  rows: number[][] = toRowArrays(points),
+  maxIterations = 300,
+): KmeansFit {
+  let best: KmeansFit | null = null;
+  for (let r = 0; r < restarts; r++) {
+    const seed = rng.int(2 ** 31 - 1) + 1;
+    const result = kmeans(rows, k, { seed, initialization: 'kmeans++', maxIterations, tolerance: 1e-6 });
+    const labels = relabelBySize(result.clusters);
+    const inertia = inertiaOf(points, labels);
+    if (!best || inertia < best.inertia) best = { k, labels, inertia, seed };
+  }
+  return best!;
+}
+
+export interface KmeansScanOptions {
+  kMin: number;
+  kMax: number;
+  restarts: number;
+  /** Largest number of samples the silhouette is computed on; larger cohorts are subsampled. */
+  silhouetteSampleSize: number;
+}
+
+/**
+ * Fits k-means for every k in [kMin, kMax] and picks the k with the highest mean silhouette.
+ * The silhouette subsample is drawn once, so every k is judged on the same samples.
+ */
+export function scanKmeans(points: DenseMatrix, options: KmeansScanOptions, rng: Rng): KmeansScan {
+  const n = points.nRows;
+  const kMax = Math.min(options.kMax, n - 1);
+  if (options.kMin < 2 || options.kMin > kMax) {
+    throw new Error(`k-means range [${options.kMin}, ${options.kMax}] is empty for ${n} samples (k must be in [2, n - 1])`);
+  }
+  const sampleRng = rng.fork('silhouette-sample');
+  const subsample =
+    n > options.silhouetteSampleSize
+      ? Array.from(sampleRng.permutation(n).subarray(0, options.silhouetteSampleSize)).sort((a, b) => a - b)
+      : undefined;
+  const rows = toRowArrays(points);
+  const curve: KmeansCurvePoint[] = [];
+  let best: KmeansFit | null = null;
+  let bestSilhouette = -Infinity;
+  for (let k = options.kMin; k <= kMax; k++) {
+    const fit = fitKmeans(points, k, options.restarts, rng.fork(`k=${k}`), rows);
+    const nonEmpty = new Set(fit.labels).size;
+    const sampledCodes = subsample ? new Set(subsample.map((i) => fit.labels[i])).size : nonEmpty;
+    const sampleSize = subsample ? subsample.length : n;
+    // A silhouette needs 2 <= clusters <= samples - 1; a partition outside that range scores -1.
+    const silhouette =
+      sampledCodes >= 2 && sampledCodes <= sampleSize - 1 ? silhouetteScore(points, fit.labels, subsample) : -1;
+    curve.push({ k, silhouette, inertia: fit.inertia, nonEmptyClusters: nonEmpty });
+    if (silhouette > bestSilhouette) {
+      bestSilhouette = silhouette;
+      best = fit;
+    }
+  }
+  return { curve, chosenK: best!.k, best: best!, silhouetteSamples: subsample ? subsample.length : n };
+}
