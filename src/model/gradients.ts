@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ExampleGradient } from './network.js';
+import type { NetworkLayout } from './parameters.js';
+
+/**
+ * Squared L2 norm of each example's gradient over all parameters, [B], computed exactly
+ * without forming per-example gradients of dense layers ("ghost norms"): for z = a·W + b on
+ * one example, ‖∂L/∂W‖² = ‖a‖²·‖∂L/∂z‖² and ‖∂L/∂b‖² = ‖∂L/∂z‖², because ∂L/∂W is the outer
+ * product aᵀ·∂L/∂z. Elementwise parameters contribute the squared norm of their per-example gradient.
+ */
+export function perExampleSquaredNorms(records: ExampleGradient[], batchSize: number): tf.Tensor1D {
+  let total: tf.Tensor1D = tf.zeros([batchSize]);
+  for (const record of records) {
+    if (record.kind === 'dense') {
+      const inputNorms = tf.sum(tf.square(record.input), 1);
+      const outputNorms = tf.sum(tf.square(record.outputGrad), 1);
+      total = tf.add(total, tf.mul(tf.add(inputNorms, 1), outputNorms));
+    } else {
+      const flat = tf.reshape(record.perExample, [batchSize, -1]);
+      total = tf.add(total, tf.sum(tf.square(flat), 1));
+    }
+  }
+  return total;
+}
+
+/** Per-example clipping factors min(1, C / (‖g_i‖ + 1e-6)), as Opacus computes them, [B]. */
+export function clipFactors(norms: tf.Tensor1D, clipNorm: number): tf.Tensor1D {
+  return tf.minimum(1, tf.div(clipNorm, tf.add(norms, 1e-6)));
+}
+
+function weightRows(tensor: tf.Tensor, weights: tf.Tensor1D | null): tf.Tensor {
+  if (!weights) return tensor;
+  const shape = [weights.shape[0], ...tensor.shape.slice(1).map(() => 1)];
+  return tf.mul(tensor, tf.reshape(weights, shape));
+}
+
+/**
+ * Σ_i w_i · (example i's gradient) for every parameter; w = null sums without weights. For a
+ * dense layer this is aᵀ·(w ⊙ ∂L/∂z), one untransposed product per layer, like ordinary backprop.
+ */
+export function weightedGradientSums(records: ExampleGradient[], weights: tf.Tensor1D | null): Map<string, tf.Tensor> {
+  const sums = new Map<string, tf.Tensor>();
+  const put = (name: string, value: tf.Tensor) => {
+    if (sums.has(name)) throw new Error(`parameter ${name} has two gradient records`);
+    sums.set(name, value);
+  };
+  for (const record of records) {
+    if (record.kind === 'dense') {
+      const weighted = weightRows(record.outputGrad, weights) as tf.Tensor2D;
+      const inputTransposed = record.inputTransposed ?? tf.transpose(record.input);
+      put(record.layer.weight, tf.matMul(inputTransposed, weighted));
+      put(record.layer.bias, tf.sum(weighted, 0));
+    } else {
+      put(record.name, tf.sum(weightRows(record.perExample, weights), 0));
+    }
+  }
+  return sums;
+}
+
+/** Throws unless the records cover every parameter of the layout exactly once. */
+export function checkCoverage(layout: NetworkLayout, sums: Map<string, tf.Tensor>): void {
+  const missing = layout.parameters.filter((spec) => !sums.has(spec.name)).map((spec) => spec.name);
+  if (missing.length > 0) throw new Error(`no per-example gradient for parameters ${missing.join(', ')}`);
+  if (sums.size !== layout.parameters.length) throw new Error('gradient records name parameters outside the layout');
+}

@@ -1,0 +1,178 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { BlockSpec, DenseSpec, NetworkLayout, ParameterSet } from './parameters.js';
+
+/** Added to the variance in layer normalization, as torch.nn.LayerNorm's default eps. */
+export const LAYER_NORM_EPSILON = 1e-5;
+
+/**
+ * Parameter tensors on the tfjs backend. Dense layers whose input gradient is needed also
+ * keep W transposed, because the wasm backend multiplies with a transposed operand about
+ * 15 times slower than without one; one transpose per update is far cheaper than a
+ * transposed product in every backward pass.
+ */
+export class DeviceParameters {
+  readonly tensors = new Map<string, tf.Tensor>();
+  readonly transposed = new Map<string, tf.Tensor2D>();
+
+  constructor(
+    private readonly layout: NetworkLayout,
+    private readonly withTransposes: boolean,
+  ) {}
+
+  /** Replaces every tensor with the current values (after an optimizer step). */
+  upload(parameters: ParameterSet): void {
+    this.dispose();
+    for (const spec of this.layout.parameters) {
+      this.tensors.set(spec.name, tf.tensor(parameters.get(spec.name), spec.shape));
+    }
+    if (!this.withTransposes) return;
+    for (const denseSpec of denseLayersNeedingInputGradient(this.layout)) {
+      this.transposed.set(denseSpec.weight, tf.transpose(this.weight(denseSpec)));
+    }
+  }
+
+  get(name: string): tf.Tensor {
+    const tensor = this.tensors.get(name);
+    if (!tensor) throw new Error(`parameter ${name} is not on the device`);
+    return tensor;
+  }
+
+  weight(spec: DenseSpec): tf.Tensor2D {
+    return this.get(spec.weight) as tf.Tensor2D;
+  }
+
+  weightTransposed(spec: DenseSpec): tf.Tensor2D {
+    const tensor = this.transposed.get(spec.weight);
+    if (!tensor) throw new Error(`no transposed copy of ${spec.weight}`);
+    return tensor;
+  }
+
+  dispose(): void {
+    for (const tensor of this.tensors.values()) tensor.dispose();
+    for (const tensor of this.transposed.values()) tensor.dispose();
+    this.tensors.clear();
+    this.transposed.clear();
+  }
+}
+
+/** Every dense layer except the first encoder layer, whose input (the data) needs no gradient. */
+export function denseLayersNeedingInputGradient(layout: NetworkLayout): DenseSpec[] {
+  const all = [
+    ...layout.encoderBlocks.map((b) => b.dense),
+    layout.encoderHead,
+    ...layout.decoderBlocks.map((b) => b.dense),
+    layout.decoderHead,
+  ];
+  return all.slice(1);
+}
+
+/**
+ * The gradient of the summed loss for each example, in a form from which per-example norms
+ * and clipped sums follow without materialising a gradient per example for dense layers.
+ */
+export type ExampleGradient =
+  | {
+      kind: 'dense';
+      layer: DenseSpec;
+      /** Layer input a, [B, in]. Example i's weight gradient is the outer product a_iᵀ·g_i. */
+      input: tf.Tensor2D;
+      /** aᵀ, [in, B], when the caller has it already (the data batch); else computed on use. */
+      inputTransposed?: tf.Tensor2D;
+      /** g = dL/dz for the pre-activation z = a·W + b, [B, out]; also each example's bias gradient. */
+      outputGrad: tf.Tensor2D;
+    }
+  | {
+      kind: 'elementwise';
+      name: string;
+      /** Each example's gradient of the parameter, [B, ...parameter shape]. */
+      perExample: tf.Tensor;
+    };
+
+/** What a hidden block's backward pass needs from its forward pass. */
+export interface BlockCache {
+  input: tf.Tensor2D;
+  /** Layer-normalized pre-activations and 1/std per example, when the block normalizes. */
+  normalized: tf.Tensor2D | null;
+  inverseStd: tf.Tensor2D | null;
+  /** ReLU output before dropout; positive exactly where the ReLU passed its input. */
+  activated: tf.Tensor2D;
+  /** Dropout mask already scaled by 1 / (1 - rate), or null. */
+  mask: tf.Tensor2D | null;
+}
+
+export function denseForward(p: DeviceParameters, spec: DenseSpec, input: tf.Tensor2D): tf.Tensor2D {
+  return tf.fused.matMul({ a: input, b: p.weight(spec), bias: p.get(spec.bias) }) as tf.Tensor2D;
+}
+
+/** Dense → optional layer normalization → ReLU → optional dropout (mask given by the caller). */
+export function blockForward(
+  p: DeviceParameters,
+  spec: BlockSpec,
+  input: tf.Tensor2D,
+  mask: tf.Tensor2D | null,
+): { output: tf.Tensor2D; cache: BlockCache } {
+  let normalized: tf.Tensor2D | null = null;
+  let inverseStd: tf.Tensor2D | null = null;
+  let activated: tf.Tensor2D;
+  if (spec.norm) {
+    const z = denseForward(p, spec.dense, input);
+    const centered = tf.sub(z, tf.mean(z, 1, true));
+    const variance = tf.mean(tf.square(centered), 1, true);
+    inverseStd = tf.rsqrt(tf.add(variance, LAYER_NORM_EPSILON)) as tf.Tensor2D;
+    normalized = tf.mul(centered, inverseStd) as tf.Tensor2D;
+    const y = tf.add(tf.mul(normalized, p.get(spec.norm.gain)), p.get(spec.norm.bias));
+    activated = tf.relu(y) as tf.Tensor2D;
+  } else {
+    activated = tf.fused.matMul({
+      a: input,
+      b: p.weight(spec.dense),
+      bias: p.get(spec.dense.bias),
+      activation: 'relu',
+    }) as tf.Tensor2D;
+  }
+  const output = mask ? (tf.mul(activated, mask) as tf.Tensor2D) : activated;
+  return { output, cache: { input, normalized, inverseStd, activated, mask } };
+}
+
+/**
+ * Back-propagates through a hidden block by hand, recording each example's gradients of the
+ * block's parameters in `records`. Returns dL/d(input), or null when `needInputGradient` is false.
+ */
+export function blockBackward(
+  p: DeviceParameters,
+  spec: BlockSpec,
+  cache: BlockCache,
+  outputGrad: tf.Tensor2D,
+  needInputGradient: boolean,
+  records: ExampleGradient[],
+  inputTransposed?: tf.Tensor2D,
+): tf.Tensor2D | null {
+  const activatedGrad: tf.Tensor2D = cache.mask ? tf.mul(outputGrad, cache.mask) : outputGrad;
+  // ReLU passes the gradient where its output is positive.
+  const preActivationGrad = tf.mul(activatedGrad, tf.step(cache.activated)) as tf.Tensor2D;
+  let denseGrad: tf.Tensor2D = preActivationGrad;
+  if (spec.norm && cache.normalized && cache.inverseStd) {
+    const n = cache.normalized;
+    records.push({ kind: 'elementwise', name: spec.norm.gain, perExample: tf.mul(preActivationGrad, n) });
+    records.push({ kind: 'elementwise', name: spec.norm.bias, perExample: preActivationGrad });
+    // dz = (1/std)·(dn − mean(dn) − n·mean(dn ⊙ n)), per example over the features.
+    const normalizedGrad = tf.mul(preActivationGrad, p.get(spec.norm.gain));
+    const meanGrad = tf.mean(normalizedGrad, 1, true);
+    const meanProjection = tf.mean(tf.mul(normalizedGrad, n), 1, true);
+    denseGrad = tf.mul(cache.inverseStd, tf.sub(tf.sub(normalizedGrad, meanGrad), tf.mul(n, meanProjection))) as tf.Tensor2D;
+  }
+  records.push({ kind: 'dense', layer: spec.dense, input: cache.input, inputTransposed, outputGrad: denseGrad });
+  return needInputGradient ? (tf.matMul(denseGrad, p.weightTransposed(spec.dense)) as tf.Tensor2D) : null;
+}
+
+/** Back-propagates through an output layer (no activation): records it and returns dL/d(input). */
+export function denseBackward(
+  p: DeviceParameters,
+  spec: DenseSpec,
+  input: tf.Tensor2D,
+  outputGrad: tf.Tensor2D,
+  records: ExampleGradient[],
+): tf.Tensor2D {
+  records.push({ kind: 'dense', layer: spec, input, outputGrad });
+  return tf.matMul(outputGrad, p.weightTransposed(spec)) as tf.Tensor2D;
+}

@@ -1,0 +1,274 @@
+import * as tf from '@tensorflow/tfjs-core';
+// Gradients of tfjs-core ops are registered by this side-effect import (tfjs-core alone ships none).
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { isCountLikelihood, type VaeConfig } from './config.js';
+import { checkCoverage, clipFactors, perExampleSquaredNorms, weightedGradientSums } from './gradients.js';
+import { decodedMean, reconstructionLoss } from './likelihood.js';
+import {
+  blockBackward,
+  blockForward,
+  denseBackward,
+  denseForward,
+  DeviceParameters,
+  type BlockCache,
+  type ExampleGradient,
+} from './network.js';
+import type { NetworkLayout, ParameterSet } from './parameters.js';
+import { inScope } from './scope.js';
+import { assignComponents, mixtureKl, normalKl, posterior, type MixtureParameters, type Posterior } from './prior.js';
+
+/** One batch as row-major typed arrays, assembled on the JS side (see data.ts). */
+export interface Batch {
+  size: number;
+  /** Encoder input (normalized values), [B, G]. */
+  x: Float32Array;
+  /** The same values transposed, [G, B], so the first layer's weight gradient needs no transposed product. */
+  xTransposed: Float32Array | null;
+  /** Raw counts, [B, G], for count likelihoods; null for the Gaussian, which reconstructs x. */
+  counts: Float32Array | null;
+  /** log library size per example, [B]; count likelihoods only. */
+  logLibrary: Float32Array | null;
+  /** Σ_g log(x_g!) per example, [B]; count likelihoods only. */
+  logFactorialSum: Float32Array | null;
+  /** Standard normal noise of the reparameterisation, [B, d]. */
+  noise: Float32Array;
+  /** Dropout masks per encoder block, [B, h], scaled by 1 / (1 − rate); null where the block has no dropout. */
+  masks: (Float32Array | null)[];
+}
+
+/** Gradient sums and loss sums of one batch. */
+export interface BatchGradients {
+  /** Σ_i c_i · ∂L_i/∂θ per parameter (c_i = 1 without clipping), in the parameter's layout. */
+  sums: Map<string, Float32Array>;
+  reconstructionSum: number;
+  klSum: number;
+  /** Per-example gradient norms before clipping; null without clipping. */
+  norms: Float32Array | null;
+}
+
+/** Per-example terms of the negative ELBO, for validation and the membership-inference audit. */
+export interface ExampleLosses {
+  reconstruction: Float32Array;
+  kl: Float32Array;
+}
+
+interface BatchTensors {
+  x: tf.Tensor2D;
+  xTransposed: tf.Tensor2D | undefined;
+  target: tf.Tensor2D;
+  logLibrary: tf.Tensor2D | null;
+  logFactorialSum: tf.Tensor1D | null;
+  noise: tf.Tensor2D;
+  masks: (tf.Tensor2D | null)[];
+}
+
+/**
+ * The VAE as a pure module over device tensors: forward passes, per-example gradients by
+ * hand-written backprop through the dense stacks and tfjs autodiff through the loss terms.
+ * It owns no optimizer state; `Trainer` updates the ParameterSet and calls `upload`.
+ */
+export class VaeModel {
+  readonly device: DeviceParameters;
+
+  constructor(
+    readonly config: VaeConfig,
+    readonly layout: NetworkLayout,
+    parameters: ParameterSet,
+    { training = true }: { training?: boolean } = {},
+  ) {
+    this.device = new DeviceParameters(layout, training);
+    this.device.upload(parameters);
+  }
+
+  upload(parameters: ParameterSet): void {
+    this.device.upload(parameters);
+  }
+
+  dispose(): void {
+    this.device.dispose();
+  }
+
+  private tensors(batch: Batch): BatchTensors {
+    const { size } = batch;
+    const genes = this.config.nGenes;
+    const x = tf.tensor2d(batch.x, [size, genes]);
+    const count = isCountLikelihood(this.config.likelihood);
+    if (count && (!batch.counts || !batch.logLibrary || !batch.logFactorialSum)) {
+      throw new Error(`likelihood ${this.config.likelihood} needs counts, library sizes and log-factorials in each batch`);
+    }
+    return {
+      x,
+      xTransposed: batch.xTransposed ? tf.tensor2d(batch.xTransposed, [genes, size]) : undefined,
+      target: count ? tf.tensor2d(batch.counts!, [size, genes]) : x,
+      logLibrary: count ? tf.tensor2d(batch.logLibrary!, [size, 1]) : null,
+      logFactorialSum: count ? tf.tensor1d(batch.logFactorialSum!) : null,
+      noise: tf.tensor2d(batch.noise, [size, this.config.latentDim]),
+      masks: this.layout.encoderBlocks.map((block, i) => {
+        const mask = batch.masks[i];
+        return mask ? tf.tensor2d(mask, [size, block.dense.outputDim]) : null;
+      }),
+    };
+  }
+
+  private mixture(probes?: [tf.Tensor, tf.Tensor]): MixtureParameters | null {
+    if (!this.layout.prior) return null;
+    const means = this.device.get(this.layout.prior.means);
+    const logVariances = this.device.get(this.layout.prior.logVariances);
+    if (!probes) return { means, logVariances };
+    return { means: tf.add(means, probes[0]), logVariances: tf.add(logVariances, probes[1]) };
+  }
+
+  private kl(q: Posterior, noise: tf.Tensor2D, probes?: [tf.Tensor, tf.Tensor]): tf.Tensor1D {
+    const prior = this.mixture(probes);
+    return prior ? mixtureKl(q, noise, prior) : normalKl(q);
+  }
+
+  private encode(t: BatchTensors, useMasks: boolean): { encoded: tf.Tensor2D; caches: BlockCache[]; headInput: tf.Tensor2D } {
+    let hidden = t.x;
+    const caches: BlockCache[] = [];
+    this.layout.encoderBlocks.forEach((block, i) => {
+      const { output, cache } = blockForward(this.device, block, hidden, useMasks ? t.masks[i] : null);
+      caches.push(cache);
+      hidden = output;
+    });
+    return { encoded: denseForward(this.device, this.layout.encoderHead, hidden), caches, headInput: hidden };
+  }
+
+  private decode(z: tf.Tensor2D): { decoded: tf.Tensor2D; caches: BlockCache[]; headInput: tf.Tensor2D } {
+    let hidden = z;
+    const caches: BlockCache[] = [];
+    for (const block of this.layout.decoderBlocks) {
+      const { output, cache } = blockForward(this.device, block, hidden, null);
+      caches.push(cache);
+      hidden = output;
+    }
+    return { decoded: denseForward(this.device, this.layout.decoderHead, hidden), caches, headInput: hidden };
+  }
+
+  private reconstruction(t: BatchTensors, decoded: tf.Tensor2D, geneProbe?: tf.Tensor): tf.Tensor1D {
+    const base = this.device.get(this.layout.geneParameter);
+    return reconstructionLoss(this.config.likelihood, {
+      decoded,
+      target: t.target,
+      geneParameter: geneProbe ? tf.add(base, geneProbe) : base,
+      logLibrary: t.logLibrary,
+      logFactorialSum: t.logFactorialSum,
+    });
+  }
+
+  /**
+   * Each example's gradient of loss_i = reconstruction_i + klWeight · KL_i, summed over the
+   * batch with weights c_i. With `clipNorm` set, c_i = min(1, C / ‖∂loss_i/∂θ‖) from exact
+   * per-example norms, so no example's contribution exceeds C; without it, c_i = 1.
+   */
+  gradients(batch: Batch, { klWeight, clipNorm }: { klWeight: number; clipNorm: number | null }): BatchGradients {
+    return inScope(() => {
+      const t = this.tensors(batch);
+      const size = batch.size;
+      const records: ExampleGradient[] = [];
+
+      const encoder = this.encode(t, true);
+      const q = posterior(encoder.encoded, t.noise);
+      const decoder = this.decode(q.sample);
+
+      // Reconstruction: autodiff to the decoder output and to a zero probe on the gene-wise
+      // parameter broadcast per example, whose gradient is each example's gradient of it.
+      const geneProbe = tf.zeros([size, this.config.nGenes]);
+      const reconstructionTerm = tf.valueAndGrads((decoded: tf.Tensor, probe: tf.Tensor) =>
+        tf.sum(this.reconstruction(t, decoded as tf.Tensor2D, probe)),
+      )([decoder.decoded, geneProbe]);
+      const [decodedGrad, geneGrad] = reconstructionTerm.grads;
+      records.push({ kind: 'elementwise', name: this.layout.geneParameter, perExample: geneGrad });
+
+      let grad: tf.Tensor2D = denseBackward(this.device, this.layout.decoderHead, decoder.headInput, decodedGrad as tf.Tensor2D, records);
+      for (let i = this.layout.decoderBlocks.length - 1; i >= 0; i--) {
+        grad = blockBackward(this.device, this.layout.decoderBlocks[i], decoder.caches[i], grad, true, records)!;
+      }
+      const sampleGrad = grad;
+
+      // KL and the path through z: f(E) = klWeight · Σ KL_i + Σ ⟨∂L/∂z_i, z_i(E)⟩ has the
+      // encoder-output gradient of the whole loss, because z depends on E only through the sample.
+      const priorProbes: tf.Tensor[] = this.layout.prior
+        ? [tf.zeros([size, this.config.mixtureComponents, this.config.latentDim]), tf.zeros([size, this.config.mixtureComponents, this.config.latentDim])]
+        : [];
+      const encoderTerm = tf.grads((encoded: tf.Tensor, ...probes: tf.Tensor[]) => {
+        const qInner = posterior(encoded as tf.Tensor2D, t.noise);
+        const kl = this.kl(qInner, t.noise, probes.length === 2 ? [probes[0], probes[1]] : undefined);
+        return tf.add(tf.mul(tf.sum(kl), klWeight), tf.sum(tf.mul(sampleGrad, qInner.sample)));
+      })([encoder.encoded, ...priorProbes]);
+      const [encodedGrad, ...priorGrads] = encoderTerm;
+      if (this.layout.prior) {
+        records.push({ kind: 'elementwise', name: this.layout.prior.means, perExample: priorGrads[0] });
+        records.push({ kind: 'elementwise', name: this.layout.prior.logVariances, perExample: priorGrads[1] });
+      }
+      const klSum = tf.sum(this.kl(q, t.noise));
+
+      const blocks = this.layout.encoderBlocks;
+      if (blocks.length === 0) {
+        records.push({ kind: 'dense', layer: this.layout.encoderHead, input: t.x, inputTransposed: t.xTransposed, outputGrad: encodedGrad as tf.Tensor2D });
+      } else {
+        grad = denseBackward(this.device, this.layout.encoderHead, encoder.headInput, encodedGrad as tf.Tensor2D, records);
+        for (let i = blocks.length - 1; i >= 0; i--) {
+          const first = i === 0;
+          grad = blockBackward(this.device, blocks[i], encoder.caches[i], grad, !first, records, first ? t.xTransposed : undefined)!;
+        }
+      }
+
+      let weights: tf.Tensor1D | null = null;
+      let norms: Float32Array | null = null;
+      if (clipNorm !== null) {
+        const normTensor = tf.sqrt(perExampleSquaredNorms(records, size)) as tf.Tensor1D;
+        weights = clipFactors(normTensor, clipNorm);
+        norms = normTensor.dataSync() as Float32Array;
+      }
+      const sumTensors = weightedGradientSums(records, weights);
+      checkCoverage(this.layout, sumTensors);
+      const sums = new Map<string, Float32Array>();
+      for (const spec of this.layout.parameters) {
+        sums.set(spec.name, Float32Array.from(sumTensors.get(spec.name)!.dataSync() as Float32Array));
+      }
+      return {
+        sums,
+        reconstructionSum: reconstructionTerm.value.dataSync()[0],
+        klSum: klSum.dataSync()[0],
+        norms: norms ? Float32Array.from(norms) : null,
+      };
+    });
+  }
+
+  /** Per-example reconstruction and KL terms in evaluation mode (no dropout), with the batch's noise. */
+  losses(batch: Batch): ExampleLosses {
+    return inScope(() => {
+      const t = this.tensors(batch);
+      const { encoded } = this.encode(t, false);
+      const q = posterior(encoded, t.noise);
+      const { decoded } = this.decode(q.sample);
+      return {
+        reconstruction: Float32Array.from(this.reconstruction(t, decoded).dataSync() as Float32Array),
+        kl: Float32Array.from(this.kl(q, t.noise).dataSync() as Float32Array),
+      };
+    });
+  }
+
+  /** Posterior means of a batch of encoder inputs ([n, G] row-major), [n, d]. */
+  encodeMeans(x: Float32Array, rows: number): Float32Array {
+    return inScope(() => {
+      const input = tf.tensor2d(x, [rows, this.config.nGenes]);
+      const { encoded } = this.encode({ x: input } as BatchTensors, false);
+      const [mean] = tf.split(encoded, 2, 1);
+      return Float32Array.from(mean.dataSync() as Float32Array);
+    });
+  }
+
+  /** Most probable mixture component of latent points [n, d]; throws for the normal prior. */
+  assignComponents(z: Float32Array, rows: number): Int32Array {
+    const prior = this.mixture();
+    if (!prior) throw new Error('component assignment needs the mixture prior');
+    return tf.tidy(() => Int32Array.from(assignComponents(tf.tensor2d(z, [rows, this.config.latentDim]), prior).dataSync()));
+  }
+
+  /** Decoded mean expression of latent points [n, d] on the loadings' scale (see `decodedMean`), [n, G]. */
+  decodeMeans(z: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => decodedMean(this.config.likelihood, this.decode(z).decoded, this.config.nGenes));
+  }
+}
