@@ -2,7 +2,10 @@
 export interface IngestOptions {
   /** Matrix files. Several files are joined sample-wise on shared genes (Golub's train and independent sets). */
   inputs: string[];
-  /** 'auto' picks by extension: .csv, .tsv/.txt, .arrow/.feather/.ipc, each optionally .gz. Default 'auto'. */
+  /**
+   * 'auto' detects Arrow IPC/Feather v2 and gzip by their magic bytes and the text delimiter by
+   * the extension (.csv, .tsv/.tab/.txt), else by the header line. Default 'auto'.
+   */
   format: 'auto' | 'csv' | 'tsv' | 'arrow';
   /** Genes are rows and samples are columns in the file (many public matrices). Default false. */
   genesInRows: boolean;
@@ -10,18 +13,30 @@ export interface IngestOptions {
   idColumn: string | null;
   /** Columns to leave out, by exact name or glob pattern (`call*`). Default none. */
   excludeColumns: string[];
-  /** Column of the matrix holding the label (samples in rows only). Default none. */
+  /**
+   * Column holding the label: a column of the matrix when samples are rows, otherwise (or when
+   * the matrix has no such column) a column of the metadata file. Default none.
+   */
   labelColumn: string | null;
   /** Metadata CSV/TSV with one row per sample, joined on sample id. Default none. */
   metadata: string | null;
   /** Column of the metadata that holds sample ids. Default: the first column. */
   metadataIdColumn: string | null;
-  /** Column of the metadata holding the label (used when labelColumn is not given). Default none. */
+  /** Column of the metadata holding the label; give this or labelColumn, not both. Default none. */
   metadataLabelColumn: string | null;
   /** Cell values read as missing, in addition to the empty string. Default ['NA', 'NaN', 'nan']. */
   naValues: string[];
   /** What to do with missing cells: stop with an error, or store them as zero. Default 'error'. */
   missing: 'error' | 'zero';
+  /** Column holding gene symbols when genes are rows; written to var.symbol. Default none. */
+  symbolColumn: string | null;
+  /** Matrix columns (samples in rows) kept as sample metadata in obs rather than read as genes; names or globs. Default none. */
+  obsColumns: string[];
+  /**
+   * Duplicate gene names: false stops with an error listing them; true renames repeats as scanpy's
+   * var_names_make_unique does (TP53, TP53-1, TP53-2). Duplicate sample ids are always an error. Default false.
+   */
+  makeUnique: boolean;
 }
 
 export const INGEST_DEFAULTS: Omit<IngestOptions, 'inputs'> = {
@@ -35,4 +50,7 @@ export const INGEST_DEFAULTS: Omit<IngestOptions, 'inputs'> = {
   metadataLabelColumn: null,
   naValues: ['NA', 'NaN', 'nan'],
   missing: 'error',
+  symbolColumn: null,
+  obsColumns: [],
+  makeUnique: false,
 };

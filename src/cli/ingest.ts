@@ -1,0 +1,85 @@
+import { basename, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { INGEST_DEFAULTS, type IngestOptions } from '../../pipeline/ingest.js';
+import { fingerprintFile } from '../run/hash.js';
+import { FILES } from '../run/layout.js';
+import { closeRun, executeStage, openRun } from '../run/runner.js';
+import { runIngest } from '../stages/ingest.js';
+import { InputError } from '../util/errors.js';
+import { rootLogger } from '../util/log.js';
+import { collect, parseChoice, parseInteger } from './parse.js';
+
+const d = INGEST_DEFAULTS;
+
+/** Adds the ingest options; `genevae run` composes them with the other stages' options. */
+export function addIngestOptions(command: Command): Command {
+  return command
+    .option('--format <format>', `input format: auto (Arrow/Feather and gzip by magic bytes, delimiter by extension), csv, tsv or arrow (default: ${d.format})`, parseChoice(['auto', 'csv', 'tsv', 'arrow'] as const))
+    .option('--genes-in-rows', 'the matrix has genes as rows and samples as columns (default: samples in rows)')
+    .option('--id-column <name>', 'column holding the sample ids, or the gene ids with --genes-in-rows (default: the first column)')
+    .option('--exclude-columns <pattern>', "leave out matrix columns by name or glob pattern, e.g. 'call*'; repeatable (default: none)", collect)
+    .option('--label-column <name>', 'column holding the label: in the matrix when samples are rows, else in the --metadata file (default: none)')
+    .option('--metadata <file>', 'CSV/TSV with one row per sample (labels, covariates), joined on sample id (default: none)')
+    .option('--metadata-id-column <name>', 'column of the metadata holding the sample ids (default: its first column)')
+    .option('--metadata-label-column <name>', 'column of the metadata holding the label (default: none)')
+    .option('--na-values <text>', `cell text read as a missing value, besides the empty cell; repeatable; replaces the default (default: ${d.naValues.join(', ')})`, collect)
+    .option('--missing <policy>', `missing cells: error (stop) or zero (store 0 and count them) (default: ${d.missing})`, parseChoice(['error', 'zero'] as const))
+    .option('--symbol-column <name>', 'with --genes-in-rows, column holding gene symbols, written to var.symbol (default: none)')
+    .option('--obs-columns <pattern>', 'matrix columns kept as sample metadata rather than genes, by name or glob; repeatable (default: none)', collect)
+    .option('--make-unique', 'rename repeated gene names as scanpy does (TP53, TP53-1, …) instead of stopping with an error');
+}
+
+/** The ingest options the user set; unset ones are left out so that INGEST_DEFAULTS apply. */
+export function ingestOptionsFrom(parsed: Record<string, unknown>): Partial<IngestOptions> {
+  const out: Partial<IngestOptions> = {};
+  if (parsed.format !== undefined) out.format = parsed.format as IngestOptions['format'];
+  if (parsed.genesInRows !== undefined) out.genesInRows = Boolean(parsed.genesInRows);
+  if (parsed.idColumn !== undefined) out.idColumn = parsed.idColumn as string;
+  if (parsed.excludeColumns !== undefined) out.excludeColumns = parsed.excludeColumns as string[];
+  if (parsed.labelColumn !== undefined) out.labelColumn = parsed.labelColumn as string;
+  if (parsed.metadata !== undefined) out.metadata = resolve(parsed.metadata as string);
+  if (parsed.metadataIdColumn !== undefined) out.metadataIdColumn = parsed.metadataIdColumn as string;
+  if (parsed.metadataLabelColumn !== undefined) out.metadataLabelColumn = parsed.metadataLabelColumn as string;
+  if (parsed.naValues !== undefined) out.naValues = parsed.naValues as string[];
+  if (parsed.missing !== undefined) out.missing = parsed.missing as IngestOptions['missing'];
+  if (parsed.symbolColumn !== undefined) out.symbolColumn = parsed.symbolColumn as string;
+  if (parsed.obsColumns !== undefined) out.obsColumns = parsed.obsColumns as string[];
+  if (parsed.makeUnique !== undefined) out.makeUnique = Boolean(parsed.makeUnique);
+  return out;
+}
+
+/** `genevae ingest <run-dir> <inputs...>`: reads the matrix into a new or existing run directory. */
+export function registerIngest(program: Command): void {
+  addIngestOptions(
+    program
+      .command('ingest')
+      .argument('<run-dir>', 'run directory to write 01-ingest/ into (created when missing)')
+      .argument('<inputs...>', 'matrix file(s): CSV, TSV (optionally gzipped) or Arrow/Feather; several files are joined sample-wise')
+      .description('read a matrix and its labels into obs/var/X Arrow tables (writes 01-ingest/)')
+      .option('--seed <n>', 'seed recorded for a new run directory (default: 0)', parseInteger(0, 0xffffffff))
+      .option('--force', 'rerun even when inputs and options are unchanged'),
+  ).action(async (runDirArgument: string, inputs: string[], parsed: Record<string, unknown>) => {
+    const options: IngestOptions = { ...INGEST_DEFAULTS, ...ingestOptionsFrom(parsed), inputs: inputs.map((input) => resolve(input)) };
+    const fingerprints = await Promise.all(options.inputs.map((input) => fingerprintInput(input)));
+    const metadataHash = options.metadata ? (await fingerprintInput(options.metadata)).sha256 : null;
+    const runDir = resolve(runDirArgument);
+    const run = openRun({ runDir, runId: basename(runDir), seed: (parsed.seed as number | undefined) ?? 0, inputs: fingerprints });
+    try {
+      await executeStage(run, 'ingest', options, runIngest, {
+        force: Boolean(parsed.force),
+        keyExtra: { fingerprints: fingerprints.map((f) => f.sha256), metadataHash },
+      });
+    } finally {
+      closeRun(run);
+    }
+    rootLogger.info(`ingest outputs are in ${runDir}/01-ingest (${FILES.obs}, ${FILES.var}, ${FILES.X})`);
+  });
+}
+
+async function fingerprintInput(path: string) {
+  try {
+    return await fingerprintFile(path);
+  } catch (error) {
+    throw new InputError(`cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { file: path }, 'check the path');
+  }
+}
