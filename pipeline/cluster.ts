@@ -8,6 +8,24 @@ export interface ClusterOptions {
   kmeansRestarts: number;
   /** Largest number of samples the silhouette is computed on; larger cohorts use a seeded subsample. Default 4000. */
   silhouetteSampleSize: number;
+  /** Neighbours per sample in the kNN graph for graph clustering, the sample itself included (scanpy's n_neighbors). Default 15. */
+  graphNeighbors: number;
+  /** Louvain resolution; higher gives more, smaller clusters. Default 1. */
+  resolution: number;
+  /** Cohorts up to this many samples get exact neighbours; larger ones the NN-descent index. Default 10000. */
+  exactNeighborsMaxSamples: number;
+  /** Principal components of the normalized data for the baseline clustering; 0 turns the baseline off. Default 50. */
+  pcaComponents: number;
+  /** Subsamples drawn to measure each cluster's stability; 0 turns it off. Default 20. */
+  stabilityResamples: number;
+  /** Fraction of the samples in each stability subsample, in (0, 1). Default 0.8. */
+  stabilityFraction: number;
+  /** Test every gene for markers of each cluster and label. Default true. */
+  markers: boolean;
+  /** Marker genes per group listed in the summary (markers.arrow holds every gene). Default 10. */
+  markerTopGenes: number;
+  /** Genes per latent dimension listed in the summary (latent_genes.arrow holds every gene). Default 10. */
+  latentTopGenes: number;
   /** UMAP neighbours. Default 15. */
   umapNeighbors: number;
   /** UMAP minimum distance. Default 0.1. */
@@ -21,6 +39,15 @@ export const CLUSTER_DEFAULTS: ClusterOptions = {
   kMax: 12,
   kmeansRestarts: 5,
   silhouetteSampleSize: 4000,
+  graphNeighbors: 15,
+  resolution: 1,
+  exactNeighborsMaxSamples: 10000,
+  pcaComponents: 50,
+  stabilityResamples: 20,
+  stabilityFraction: 0.8,
+  markers: true,
+  markerTopGenes: 10,
+  latentTopGenes: 10,
   umapNeighbors: 15,
   umapMinDist: 0.1,
   umapEpochs: null,

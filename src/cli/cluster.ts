@@ -1,18 +1,22 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { CLUSTER_DEFAULTS, type ClusterOptions } from '../../pipeline/cluster.js';
-import { FILES } from '../run/layout.js';
-import { closeRun, executeStage, openRun, type Manifest } from '../run/runner.js';
 import { runCluster } from '../stages/cluster.js';
-import { InputError } from '../util/errors.js';
 import { parseInteger, parseNumber, pickDefined } from './parse.js';
+import { runStandaloneStage } from './standalone.js';
 
 const OPTION_NAMES = [
   'kMin',
   'kMax',
   'kmeansRestarts',
   'silhouetteSampleSize',
+  'graphNeighbors',
+  'resolution',
+  'exactNeighborsMaxSamples',
+  'pcaComponents',
+  'stabilityResamples',
+  'stabilityFraction',
+  'markerTopGenes',
+  'latentTopGenes',
   'umapNeighbors',
   'umapMinDist',
   'umapEpochs',
@@ -40,6 +44,52 @@ export function addClusterOptions(command: Command): Command {
       ).argParser(parseInteger(3)),
     )
     .addOption(
+      new Option(
+        '--graph-neighbors <n>',
+        `neighbours per sample in the kNN graph for Louvain clustering, itself included (default ${d.graphNeighbors})`,
+      ).argParser(parseInteger(2)),
+    )
+    .addOption(
+      new Option('--resolution <r>', `Louvain resolution; higher gives more, smaller clusters (default ${d.resolution})`).argParser(
+        parseNumber(0, Infinity, { exclusiveMin: true }),
+      ),
+    )
+    .addOption(
+      new Option(
+        '--exact-neighbors-max-samples <n>',
+        `cohorts up to this many samples get exact neighbours, larger ones the NN-descent index (default ${d.exactNeighborsMaxSamples})`,
+      ).argParser(parseInteger(0)),
+    )
+    .addOption(
+      new Option(
+        '--pca-components <n>',
+        `principal components of the normalized data for the baseline clustering; 0 turns the baseline off (default ${d.pcaComponents})`,
+      ).argParser(parseInteger(0)),
+    )
+    .addOption(
+      new Option(
+        '--stability-resamples <n>',
+        `subsamples drawn to measure each cluster's Jaccard stability; 0 turns it off (default ${d.stabilityResamples})`,
+      ).argParser(parseInteger(0)),
+    )
+    .addOption(
+      new Option('--stability-fraction <f>', `fraction of the samples in each stability subsample (default ${d.stabilityFraction})`).argParser(
+        parseNumber(0, 1, { exclusiveMin: true }),
+      ),
+    )
+    .addOption(new Option('--no-markers', 'skip the Wilcoxon marker-gene tests (default: run them)'))
+    .addOption(
+      new Option('--marker-top-genes <n>', `marker genes per group listed in the summary and report (default ${d.markerTopGenes})`).argParser(
+        parseInteger(1),
+      ),
+    )
+    .addOption(
+      new Option(
+        '--latent-top-genes <n>',
+        `genes per latent dimension listed in the summary and report (default ${d.latentTopGenes})`,
+      ).argParser(parseInteger(1)),
+    )
+    .addOption(
       new Option('--umap-neighbors <n>', `UMAP neighbours per sample, itself included (default ${d.umapNeighbors})`).argParser(
         parseInteger(2),
       ),
@@ -58,16 +108,10 @@ export function addClusterOptions(command: Command): Command {
 
 /** Collects the cluster options the user set on the command line. */
 export function clusterOptionsFrom(parsed: Record<string, unknown>): Partial<ClusterOptions> {
-  return pickDefined<ClusterOptions>(parsed, OPTION_NAMES);
-}
-
-/** Reads the seed a run directory was created with, so that rerunning one stage keeps it. */
-function runSeed(runDir: string): number {
-  const path = join(runDir, FILES.manifest);
-  if (!existsSync(path)) {
-    throw new InputError(`${path} not found`, { file: path }, 'give the directory of a run created by `genevae run` or `genevae ingest`');
-  }
-  return (JSON.parse(readFileSync(path, 'utf8')) as Manifest).seed;
+  const options = pickDefined<ClusterOptions>(parsed, OPTION_NAMES);
+  // commander sets `markers: true` for every command that has --no-markers, so only `false` is a choice.
+  if (parsed.markers === false) options.markers = false;
+  return options;
 }
 
 /** Adds `genevae cluster <run-dir>`, which runs only the cluster stage of an existing run. */
@@ -78,14 +122,8 @@ export function registerCluster(program: Command): void {
     .argument('<run-dir>', 'run directory whose train stage has completed')
     .option('--force', 'rerun even when inputs and options are unchanged');
   addClusterOptions(command);
-  command.action(async (runDirArgument: string, parsed: Record<string, unknown>) => {
-    const runDir = resolve(runDirArgument);
+  command.action(async (runDir: string, parsed: Record<string, unknown>) => {
     const options: ClusterOptions = { ...CLUSTER_DEFAULTS, ...clusterOptionsFrom(parsed) };
-    const run = openRun({ runDir, runId: basename(runDir), seed: runSeed(runDir) });
-    try {
-      await executeStage(run, 'cluster', options, runCluster, { force: Boolean(parsed.force) });
-    } finally {
-      closeRun(run);
-    }
+    await runStandaloneStage(runDir, 'cluster', options, runCluster, { force: Boolean(parsed.force) });
   });
 }

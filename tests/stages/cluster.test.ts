@@ -6,18 +6,20 @@ import { readFrame, readTable, tableToDense } from '../../src/io/arrow.js';
 import { runCluster, type ClusterSummary } from '../../src/stages/cluster.js';
 import { InputError } from '../../src/util/errors.js';
 import { testContext } from '../helpers/context.js';
-import { blobs, writeLatentRun } from '../cluster/fixtures.js';
+import { blobs, writeGeneLoadings, writeLatentRun, writeNormalizedRun } from '../cluster/fixtures.js';
 
-const FAST = { ...CLUSTER_DEFAULTS, kMax: 6, kmeansRestarts: 3, umapEpochs: 50 };
+const FAST = { ...CLUSTER_DEFAULTS, kMax: 6, kmeansRestarts: 3, umapEpochs: 50, stabilityResamples: 4, pcaComponents: 5, resolution: 0.5 };
 
-async function clusterBlobs(labels: 'all' | 'some' | 'none', seed = 0) {
+async function clusterBlobs(labels: 'all' | 'some' | 'none', seed = 0, options = FAST) {
   const { points, truth } = blobs([40, 30, 20], 4, 6);
   const ctx = testContext('cluster', undefined, seed);
   const names = ['alpha', 'beta', 'gamma'];
   const labelValues =
     labels === 'none' ? null : Array.from(truth, (c, i) => (labels === 'some' && i % 10 === 0 ? null : names[c]));
-  const ids = writeLatentRun(ctx.runDir, points, labelValues);
-  const result = await runCluster(ctx, FAST);
+  const ids = writeLatentRun(ctx.runDir, points, labelValues, truth);
+  writeNormalizedRun(ctx.runDir, ids, truth, 12, 9);
+  writeGeneLoadings(ctx.runDir, 12, 4);
+  const result = await runCluster(ctx, options);
   return { ctx, ids, truth, result, summary: result.summary as unknown as ClusterSummary };
 }
 
@@ -83,6 +85,88 @@ describe('cluster stage', () => {
     const ctx = testContext('cluster');
     await expect(runCluster(ctx, FAST)).rejects.toThrow(InputError);
     expect(existsSync(join(ctx.outputDir, 'clusters.arrow'))).toBe(false);
+  });
+
+  it('writes every clustering column', async () => {
+    const { ctx } = await clusterBlobs('all');
+    const clusters = readFrame(join(ctx.outputDir, 'clusters.arrow'));
+    expect(Object.keys(clusters)).toEqual(['sample_id', 'kmeans', 'louvain', 'pca_kmeans', 'pca_louvain']);
+  });
+
+  it('recovers blobs with louvain', async () => {
+    const { summary } = await clusterBlobs('all');
+    const louvain = summary.clusterings.find((c) => c.column === 'louvain')!;
+    expect(louvain.agreement!.ari).toBeGreaterThan(0.95);
+    expect(louvain.parameters.modularity).toBeGreaterThan(0.3);
+  });
+
+  it('reports the PCA baseline', async () => {
+    const { summary } = await clusterBlobs('all');
+    expect(summary.baseline!.nComponents).toBe(5);
+    expect(summary.baseline!.nGenes).toBe(9);
+    const pcaKmeans = summary.clusterings.find((c) => c.column === 'pca_kmeans')!;
+    expect(pcaKmeans.space).toBe('pca');
+    expect(pcaKmeans.agreement!.ari).toBeGreaterThan(0.5);
+  });
+
+  it('finds separated blobs stable', async () => {
+    const { summary } = await clusterBlobs('all');
+    const stability = summary.clusterings[0].stability!;
+    expect(stability).toHaveLength(3);
+    for (const cluster of stability) {
+      expect(cluster.meanJaccard, `cluster ${cluster.cluster}`).toBeGreaterThan(0.95);
+      expect(cluster.resamples).toBe(4);
+    }
+  });
+
+  it('compares mixture components with clusters', async () => {
+    const { summary } = await clusterBlobs('all');
+    const kmeans = summary.mixturePrior!.vsClusterings.find((c) => c.column === 'kmeans')!;
+    expect(kmeans.ari).toBeCloseTo(1, 10);
+    expect(summary.mixturePrior!.sizes).toEqual([40, 30, 20]);
+  });
+
+  it('ranks planted marker genes first', async () => {
+    const { summary } = await clusterBlobs('all');
+    const byLabel = summary.markers!.groupings.find((g) => g.grouping === 'label')!;
+    const gamma = byLabel.groups.find((g) => g.group === 'gamma')!;
+    expect(gamma.top.slice(0, 3).map((gene) => gene.geneId).sort()).toEqual(['ENSG6', 'ENSG7', 'ENSG8']);
+    expect(gamma.top[0].symbol).toMatch(/^GENE[678]$/);
+    expect(gamma.top[0].effect).toBeGreaterThan(1);
+    expect(gamma.top[0].q).toBeLessThan(1e-6);
+  });
+
+  it('writes markers for every grouping and gene', async () => {
+    const { ctx, summary } = await clusterBlobs('all');
+    const markers = readFrame(join(ctx.outputDir, 'markers.arrow'));
+    const groups = summary.clusterings[0].nClusters + summary.clusterings[1].nClusters + 3;
+    expect(markers.gene_id.length).toBe(groups * 12);
+    expect(new Set(markers.grouping as string[])).toEqual(new Set(['kmeans', 'louvain', 'label']));
+    expect((markers.rank as Int32Array)[0]).toBe(1);
+  });
+
+  it('tests labels only on labelled samples', async () => {
+    const { summary } = await clusterBlobs('some');
+    const byLabel = summary.markers!.groupings.find((g) => g.grouping === 'label')!;
+    const total = byLabel.groups.reduce((sum, group) => sum + group.size, 0);
+    expect(total).toBe(81);
+  });
+
+  it('ranks latent genes by loading', async () => {
+    const { summary, ctx } = await clusterBlobs('all');
+    const first = summary.latentGenes![0];
+    expect(first.top.slice(0, 3).map((gene) => gene.geneId)).toEqual(['ENSG8', 'ENSG4', 'ENSG0']);
+    const table = readFrame(join(ctx.outputDir, 'latent_genes.arrow'));
+    expect(table.direction[0]).toBe('positive');
+    expect(table.symbol[0]).toBe('GENE8');
+  });
+
+  it('skips baseline and markers when turned off', async () => {
+    const { summary, ctx } = await clusterBlobs('all', 0, { ...FAST, pcaComponents: 0, markers: false, stabilityResamples: 0 });
+    expect(summary.baseline).toBeNull();
+    expect(summary.markers).toBeNull();
+    expect(summary.clusterings[0].stability).toBeNull();
+    expect(existsSync(join(ctx.outputDir, 'markers.arrow'))).toBe(false);
   });
 
   it('caps k and neighbours for a tiny cohort', async () => {

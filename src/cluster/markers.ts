@@ -1,0 +1,245 @@
+import erfc from '@stdlib/math-base-special-erfc';
+import type { CsrMatrix } from '../matrix/csr.js';
+import { transpose } from '../matrix/csr.js';
+
+/** A partition of the samples to find markers for: each group is tested against all other grouped samples. */
+export interface Grouping {
+  /** Name written to markers.arrow (e.g. 'kmeans', 'louvain', 'label'). */
+  name: string;
+  /** Group names; codes index into this list. */
+  groups: string[];
+  /** Group code of each sample, -1 to leave the sample out of this grouping (e.g. no label). */
+  codes: Int32Array;
+}
+
+/**
+ * How log fold changes are computed. 'log1p': the values are log1p of normalized expression, and
+ * the fold change is scanpy's log2((expm1(mean_in) + 1e-9) / (expm1(mean_out) + 1e-9)). 'log':
+ * the input was already on a log scale of unknown base, and the fold change is mean_in - mean_out
+ * on that scale (a log2 fold change when the input is log2, as most microarray data are).
+ */
+export type FoldChangeScale = 'log1p' | 'log';
+
+/** Test results of every gene for one group, in gene order. */
+export interface GroupMarkers {
+  grouping: string;
+  group: string;
+  /** Samples in the group and in the rest. */
+  nIn: number;
+  nOut: number;
+  /** z-score of the rank sum (positive: higher in the group). */
+  statistic: Float64Array;
+  /** Two-sided p-value, normal approximation with tie correction, no continuity correction. */
+  p: Float64Array;
+  /** Benjamini-Hochberg q-value over the genes of this group. */
+  q: Float64Array;
+  /** Log fold change of the group over the rest (see {@link FoldChangeScale}). */
+  logFoldChange: Float64Array;
+  /** Mean value in the group and in the rest, on the scale of the input matrix. */
+  meanIn: Float64Array;
+  meanOut: Float64Array;
+  /** Fraction of the group's samples with a non-zero value. */
+  pctIn: Float64Array;
+  /** Fraction of the other samples with a non-zero value. */
+  pctOut: Float64Array;
+  /** Rank of each gene within the group by decreasing statistic, 1 = strongest marker. */
+  rank: Int32Array;
+}
+
+/** Two-sided normal tail probability 2 * P(Z > |z|), accurate far into the tail (erfc from @stdlib). */
+export function twoSidedNormalP(z: number): number {
+  return erfc(Math.abs(z) / Math.SQRT2);
+}
+
+/** Benjamini-Hochberg step-up q-values: q_(i) = min over j >= i of p_(j) m / j, capped at 1, for p sorted ascending. */
+export function benjaminiHochberg(p: ArrayLike<number>): Float64Array {
+  const m = p.length;
+  const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => p[a] - p[b]);
+  const q = new Float64Array(m);
+  let running = 1;
+  for (let r = m - 1; r >= 0; r--) {
+    const i = order[r];
+    running = Math.min(running, (p[i] * m) / (r + 1));
+    q[i] = running;
+  }
+  return q;
+}
+
+function lowerBound(sorted: Float32Array, value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid] < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function upperBound(sorted: Float32Array, value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sorted[mid] <= value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/**
+ * One-group-versus-rest Wilcoxon rank-sum tests of every gene, as scanpy's
+ * `rank_genes_groups(method='wilcoxon', tie_correct=True)`: z = (R - n1 (n + 1) / 2) / sigma with
+ * the tie-corrected sigma, p = 2 P(Z > |z|). This equals scipy's `mannwhitneyu(x, y,
+ * alternative='two-sided', method='asymptotic', use_continuity=False)`.
+ *
+ * Each gene's values are ranked once and shared by every grouping over the same samples; zeros
+ * (implicit in the CSR matrix) form one tie block, so a gene costs O(nnz log nnz + n_groups).
+ * `expression` rows are samples; only samples with a code >= 0 in some grouping take part, and
+ * every grouping must leave out the same samples (callers split groupings by sample set).
+ */
+export function rankGenesGroups(expression: CsrMatrix, groupings: Grouping[], scale: FoldChangeScale): GroupMarkers[] {
+  if (groupings.length === 0) return [];
+  const included = groupings[0].codes;
+  for (const grouping of groupings) {
+    if (grouping.codes.length !== expression.nRows) {
+      throw new Error(`grouping '${grouping.name}' has ${grouping.codes.length} codes for ${expression.nRows} samples`);
+    }
+    for (let i = 0; i < included.length; i++) {
+      if (included[i] < 0 !== grouping.codes[i] < 0) {
+        throw new Error(`grouping '${grouping.name}' leaves out different samples than '${groupings[0].name}'`);
+      }
+    }
+  }
+  const rowsKept: number[] = [];
+  for (let i = 0; i < included.length; i++) if (included[i] >= 0) rowsKept.push(i);
+  const n = rowsKept.length;
+  const keptPosition = new Int32Array(expression.nRows).fill(-1);
+  rowsKept.forEach((row, position) => (keptPosition[row] = position));
+
+  const nGenes = expression.nCols;
+  const byGene = transpose(expression);
+  const results: GroupMarkers[] = [];
+  const groupSizes = groupings.map((grouping) => {
+    const sizes = new Float64Array(grouping.groups.length);
+    for (const code of grouping.codes) if (code >= 0) sizes[code] += 1;
+    return sizes;
+  });
+  for (const [g, grouping] of groupings.entries()) {
+    for (const [code, group] of grouping.groups.entries()) {
+      const nIn = groupSizes[g][code];
+      results.push({
+        grouping: grouping.name,
+        group,
+        nIn,
+        nOut: n - nIn,
+        statistic: new Float64Array(nGenes),
+        p: new Float64Array(nGenes),
+        q: new Float64Array(nGenes),
+        logFoldChange: new Float64Array(nGenes),
+        meanIn: new Float64Array(nGenes),
+        meanOut: new Float64Array(nGenes),
+        pctIn: new Float64Array(nGenes),
+        pctOut: new Float64Array(nGenes),
+        rank: new Int32Array(nGenes),
+      });
+    }
+  }
+
+  // Per gene and group: rank sum, value sum and non-zero count of the group's samples.
+  const nGroupsTotal = results.length;
+  const rankSums = new Float64Array(nGroupsTotal);
+  const valueSums = new Float64Array(nGroupsTotal);
+  const nonzeroCounts = new Float64Array(nGroupsTotal);
+  const offsets = groupings.map((_, g) => groupings.slice(0, g).reduce((total, earlier) => total + earlier.groups.length, 0));
+  let values = new Float32Array(1024);
+  let sampleOf = new Int32Array(1024);
+
+  for (let gene = 0; gene < nGenes; gene++) {
+    const start = byGene.indptr[gene];
+    const end = byGene.indptr[gene + 1];
+    if (end - start > values.length) {
+      values = new Float32Array(end - start);
+      sampleOf = new Int32Array(end - start);
+    }
+    // Non-zero values of the included samples; stored zeros join the zero block.
+    let m = 0;
+    let total = 0;
+    for (let k = start; k < end; k++) {
+      const position = keptPosition[byGene.indices[k]];
+      const value = byGene.data[k];
+      if (position < 0 || value === 0) continue;
+      values[m] = value;
+      sampleOf[m] = byGene.indices[k];
+      total += value;
+      m++;
+    }
+    const nonzero = values.subarray(0, m);
+    const sorted = Float32Array.from(nonzero).sort();
+    const zeros = n - m;
+    const negatives = lowerBound(sorted, 0);
+    const zeroRank = negatives + (zeros + 1) / 2;
+
+    let tieSum = zeros > 1 ? zeros ** 3 - zeros : 0;
+    for (let i = 0; i < m; ) {
+      let j = i + 1;
+      while (j < m && sorted[j] === sorted[i]) j++;
+      const t = j - i;
+      if (t > 1) tieSum += t ** 3 - t;
+      i = j;
+    }
+
+    rankSums.fill(0);
+    valueSums.fill(0);
+    nonzeroCounts.fill(0);
+    for (let e = 0; e < m; e++) {
+      const value = nonzero[e];
+      const low = lowerBound(sorted, value);
+      const high = upperBound(sorted, value);
+      const shift = value < 0 ? 0 : zeros;
+      const rank = (low + high + 1) / 2 + shift;
+      const row = sampleOf[e];
+      for (let g = 0; g < groupings.length; g++) {
+        const slot = offsets[g] + groupings[g].codes[row];
+        rankSums[slot] += rank;
+        valueSums[slot] += value;
+        nonzeroCounts[slot] += 1;
+      }
+    }
+
+    const tieFactor = n > 1 ? 1 - tieSum / (n ** 3 - n) : 0;
+    for (let g = 0; g < groupings.length; g++) {
+      for (let code = 0; code < groupings[g].groups.length; code++) {
+        const slot = offsets[g] + code;
+        const result = results[slot];
+        const nIn = result.nIn;
+        const nOut = result.nOut;
+        const rankSum = rankSums[slot] + (nIn - nonzeroCounts[slot]) * zeroRank;
+        const sigma = Math.sqrt((tieFactor * nIn * nOut * (n + 1)) / 12);
+        const centred = rankSum - (nIn * (n + 1)) / 2;
+        const z = sigma > 0 ? centred / sigma : 0;
+        result.statistic[gene] = z;
+        result.p[gene] = sigma > 0 ? twoSidedNormalP(z) : 1;
+        const meanIn = nIn > 0 ? valueSums[slot] / nIn : 0;
+        const meanOut = nOut > 0 ? (total - valueSums[slot]) / nOut : 0;
+        result.meanIn[gene] = meanIn;
+        result.meanOut[gene] = meanOut;
+        result.logFoldChange[gene] =
+          scale === 'log1p'
+            ? Math.log2((Math.expm1(meanIn) + 1e-9) / (Math.expm1(meanOut) + 1e-9))
+            : meanIn - meanOut;
+        result.pctIn[gene] = nIn > 0 ? nonzeroCounts[slot] / nIn : 0;
+        result.pctOut[gene] = nOut > 0 ? (m - nonzeroCounts[slot]) / nOut : 0;
+      }
+    }
+  }
+
+  for (const result of results) {
+    result.q.set(benjaminiHochberg(result.p));
+    const order = Array.from({ length: nGenes }, (_, i) => i).sort(
+      (a, b) => result.statistic[b] - result.statistic[a] || a - b,
+    );
+    order.forEach((gene, r) => (result.rank[gene] = r + 1));
+  }
+  return results;
+}
