@@ -1,0 +1,106 @@
+import type { ClassifyOptions } from '../../../pipeline/classify.js';
+import type { TrainOptions } from '../../../pipeline/train.js';
+import type { ClassifySummary } from '../../stages/classify.js';
+import type { ClusterSummary } from '../../stages/cluster.js';
+import type { NormalizeSummary } from '../../stages/normalize.js';
+import { escapeHtml, formatInteger, formatMeanSpread, formatNumber } from '../format.js';
+import { Fields, isRecord } from '../fields.js';
+import type { RunData } from '../run-data.js';
+import { dpEnabled, privacyFields } from './privacy.js';
+
+/**
+ * The methods paragraph at the top of the report: what was done, in words, with the numbers,
+ * as a methods section of a paper would state it. Each sentence uses only recorded values and
+ * says "not run" for a stage that did not complete.
+ */
+export function renderMethods(data: RunData): string {
+  const sentences = [inputSentence(data), normalizeSentence(data), modelSentence(data), clusterSentence(data), classifySentence(data)];
+  return sentences.map((sentence) => `<p>${sentence}</p>`).join('\n');
+}
+
+function inputSentence(data: RunData): string {
+  const ingest = data.summary('ingest');
+  const normalize = data.summary<NormalizeSummary>('normalize');
+  const files = (data.manifest?.inputs ?? []).map((input) => input.path.split(/[\\/]/).pop() ?? input.path);
+  const nSamples = ingest.number('nSamples') ?? normalize.number('nSamples');
+  const nGenes = ingest.number('nGenes') ?? normalize.number('genesIn');
+  if (!data.completed('ingest')) return '<strong>Input.</strong> The ingest stage has not completed.';
+  const kind = normalize.string('inputKind');
+  return (
+    `<strong>Input.</strong> ${files.length ? `The matrix ${files.map((f) => `<code>${escapeHtml(f)}</code>`).join(' and ')}` : 'The input matrix'} ` +
+    `held ${formatInteger(nSamples)} samples and ${formatInteger(nGenes)} genes` +
+    (kind ? `; its values were ${normalize.string('inputKindSource') === 'option' ? 'declared' : 'detected as'} ${escapeHtml(kind)} (${escapeHtml(normalize.string('inputKindReason') ?? '')}).` : '.')
+  );
+}
+
+function normalizeSentence(data: RunData): string {
+  if (!data.completed('normalize')) return '<strong>Normalization.</strong> Not run.';
+  const summary = data.summary<NormalizeSummary>('normalize');
+  const steps = summary.array('steps').filter(isRecord);
+  const ran = steps.filter((s) => s.applied === true).map((s) => String(s.step));
+  const skipped = steps.filter((s) => s.applied === false).map((s) => String(s.step));
+  const target = summary.number('targetSum');
+  return (
+    `<strong>Normalization.</strong> Steps applied: ${ran.length ? escapeHtml(ran.join(', ')) : 'none'}` +
+    (skipped.length ? `; skipped: ${escapeHtml(skipped.join(', '))}` : '') +
+    `. ${formatInteger(summary.number('genesKept'))} genes were kept${target !== null ? `, libraries scaled to ${formatNumber(target, 6)} counts` : ''}, ` +
+    `and the ${formatInteger(summary.number('nHighlyVariable'))} most variable genes were selected as the model's input.`
+  );
+}
+
+function modelSentence(data: RunData): string {
+  if (!data.completed('train')) return '<strong>Model.</strong> Not trained.';
+  const train = data.summary('train');
+  const options = new Fields<TrainOptions>(data.manifest?.options?.train);
+  const hidden = train.numbers('hiddenDims').length ? train.numbers('hiddenDims') : options.numbers('hiddenDims');
+  const latent = train.number('latentDim') ?? options.number('latentDim');
+  const epochs = train.number('epochs') ?? options.number('epochs');
+  const likelihood = train.string('likelihood') ?? options.string('likelihood');
+  const base =
+    `<strong>Model.</strong> A variational autoencoder (encoder layers ${escapeHtml(hidden.join(', ') || '?')}, ${formatInteger(latent)} latent dimensions, ` +
+    `${escapeHtml(likelihood ?? '?')} likelihood) was trained for ${formatInteger(epochs)} epochs`;
+  const enabled = dpEnabled(train, options);
+  if (enabled === false) return `${base} <strong>without differential privacy</strong> (<code>--no-dp</code>).`;
+  const privacy = privacyFields(train);
+  return (
+    `${base} with DP-SGD: per-example gradients clipped to norm ${formatNumber(privacy.number('clipNorm') ?? options.number('clipNorm'))}, ` +
+    `Gaussian noise with multiplier ${formatNumber(privacy.number('noiseMultiplier'))}, ${escapeHtml(privacy.string('sampling') ?? 'Poisson')} sampling at rate ${formatNumber(privacy.number('samplingRate'))} over ${formatInteger(privacy.number('steps'))} steps, ` +
+    `spending ε = ${formatNumber(privacy.number('epsilon'), 4)} at δ = ${formatNumber(privacy.number('delta'), 3)} (${escapeHtml(privacy.string('accountant') ?? options.string('accountant') ?? '?')} accountant).`
+  );
+}
+
+function clusterSentence(data: RunData): string {
+  if (!data.completed('cluster')) return '<strong>Clustering.</strong> Not run.';
+  const summary = data.summary<ClusterSummary>('cluster');
+  const kmeans = summary.object<ClusterSummary['kmeans']>('kmeans');
+  const umap = summary.object<ClusterSummary['umap']>('umap');
+  const clusterings = summary.records('clusterings');
+  const others = clusterings.filter((c) => c.string('method') !== 'kmeans');
+  const primary = clusterings.find((c) => c.string('method') === 'kmeans');
+  const agreement = primary?.object('agreement');
+  return (
+    `<strong>Clustering.</strong> k-means on the latent means chose k = ${formatInteger(kmeans.number('chosenK'))} by the highest mean silhouette over k = ${formatInteger(kmeans.number('kMin'))}…${formatInteger(kmeans.number('kMax'))}` +
+    (agreement && !agreement.isEmpty ? ` (ARI ${formatNumber(agreement.number('ari'), 3)}, NMI ${formatNumber(agreement.number('nmi'), 3)} against the labels)` : '') +
+    (others.length ? `; also ${others.map((c) => `${escapeHtml(c.string('method') ?? '?')} on ${escapeHtml(c.string('space') ?? '?')} (${formatInteger(c.number('nClusters'))} clusters)`).join(', ')}` : '') +
+    `. UMAP used ${formatInteger(umap.number('nNeighbors'))} neighbours, minimum distance ${formatNumber(umap.number('minDist'))} and ${formatInteger(umap.number('nEpochs'))} epochs.`
+  );
+}
+
+function classifySentence(data: RunData): string {
+  if (!data.completed('classify')) return '<strong>Classification.</strong> Not run.';
+  const summary = data.summary<ClassifySummary>('classify');
+  const options = new Fields<ClassifyOptions>(data.manifest?.options?.classify);
+  if (summary.string('status') === 'skipped') return `<strong>Classification.</strong> Skipped: ${escapeHtml(summary.string('skipReason') ?? 'no reason recorded')}.`;
+  const models = summary.strings('models');
+  const results = summary.object('results');
+  const ensemble = summary.string('ensemble');
+  const score = ensemble ? results.object(ensemble).object('folds').object('balancedAccuracy') : null;
+  const unlabelled = summary.number('nUnlabelled');
+  return (
+    `<strong>Classification.</strong> ${escapeHtml(models.join(', ') || 'The classifiers')} were evaluated on the latents by stratified ${formatInteger(summary.number('folds') ?? options.number('folds'))}-fold cross-validation repeated ${formatInteger(summary.number('repeats') ?? options.number('repeats'))} times ` +
+    `on ${formatInteger(summary.number('nLabelled'))} labelled samples` +
+    (unlabelled !== null && unlabelled > 0 ? ` (${formatInteger(unlabelled)} unlabelled samples were left out)` : '') +
+    (score && score.number('mean') !== null ? `; the ${escapeHtml(ensemble)} ensemble reached a balanced accuracy of ${formatMeanSpread(score.number('mean'), score.number('sd'))} (chance ${formatNumber(summary.number('chanceBalancedAccuracy'), 3)})` : '') +
+    '.'
+  );
+}

@@ -1,0 +1,55 @@
+import { STAGES, STAGE_DIRS } from '../../run/layout.js';
+import { escapeHtml, formatSeconds, formatValue, NOT_AVAILABLE } from '../format.js';
+import { isRecord } from '../fields.js';
+import { humanizeKey, renderFacts, renderTable, unavailable, type Section } from '../html.js';
+import type { SectionContext } from './context.js';
+
+/** Renders the reproducibility section: run id, code and package versions, seed, options and timings per stage. */
+export async function renderReproducibilitySection({ data }: SectionContext): Promise<Section> {
+  const manifest = data.manifest;
+  if (!manifest) {
+    return { id: 'reproducibility', title: 'Reproducibility', status: 'rendered', html: unavailable('Run record', 'manifest.json is missing from the run directory') };
+  }
+  const parts: string[] = [];
+  parts.push(
+    renderFacts([
+      ['run id', `<code>${escapeHtml(manifest.runId)}</code>`],
+      ['code version', manifest.codeVersion ? `<code>${escapeHtml(manifest.codeVersion)}</code>` : NOT_AVAILABLE],
+      ['seed', formatValue(manifest.seed)],
+      ['created', escapeHtml(manifest.createdAt ?? '')],
+      ['last updated', escapeHtml(manifest.updatedAt ?? '')],
+    ]),
+  );
+
+  const rows = STAGES.map((stage) => {
+    const record = manifest.stages?.[stage];
+    const seconds = record?.seconds ?? data.seconds(stage);
+    return [
+      `<code>${STAGE_DIRS[stage]}</code>`,
+      escapeHtml(record?.status ?? (stage === 'report' ? 'running' : 'not run')) + (record?.cached ? ' (reused)' : ''),
+      escapeHtml(record?.startedAt ?? ''),
+      { html: formatSeconds(seconds ?? null), sort: seconds ?? 0 },
+    ];
+  });
+  parts.push('<h3>Stages</h3>', renderTable({ columns: ['stage', 'status', 'started', { label: 'time', numeric: true }], rows }));
+
+  const versions = Object.entries(manifest.versions ?? {});
+  parts.push('<h3>Versions</h3>', versions.length ? renderFacts(versions.map(([name, version]) => [name, `<code>${escapeHtml(version)}</code>`])) : unavailable('Package versions', 'not recorded'));
+
+  parts.push('<h3>Options per stage</h3>');
+  for (const stage of STAGES) {
+    const options = manifest.options?.[stage];
+    if (!isRecord(options)) continue;
+    const facts = Object.entries(options).map(([key, value]): [string, string] => [humanizeKey(key), formatValue(value)]);
+    parts.push(`<details><summary>${escapeHtml(stage)}</summary>${renderFacts(facts)}</details>`);
+  }
+  const notes = Object.entries(manifest.notes ?? {}).filter(([, value]) => isRecord(value) && Object.keys(value).length > 0);
+  if (notes.length) {
+    parts.push('<h3>Notes recorded by stages</h3>');
+    for (const [stage, value] of notes) {
+      parts.push(`<details><summary>${escapeHtml(stage)}</summary>${renderFacts(Object.entries(value as Record<string, unknown>).map(([k, v]) => [humanizeKey(k), formatValue(v)]))}</details>`);
+    }
+  }
+  parts.push(`<p class="note">To repeat this run, run the same command with <code>--seed ${escapeHtml(manifest.seed)}</code> and the options above; manifest.json in the run directory records them.</p>`);
+  return { id: 'reproducibility', title: 'Reproducibility', status: 'rendered', html: parts.join('\n') };
+}
