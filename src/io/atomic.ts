@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
 /** Temporary name beside `path`, so that the final rename stays on one file system. */
@@ -33,4 +33,12 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
 /** Writes a JSON document atomically, pretty-printed with a trailing newline. */
 export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Copies a file to `target` through a temporary name in the target's directory. */
+export function copyFileAtomic(source: string, target: string): void {
+  mkdirSync(dirname(target), { recursive: true });
+  const temporary = temporaryPathFor(target);
+  copyFileSync(source, temporary);
+  renameSync(temporary, target);
 }
