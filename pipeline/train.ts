@@ -2,56 +2,78 @@
 export interface TrainOptions {
   /** Latent dimensions. Default 10. */
   latentDim: number;
-  /** Widths of the encoder's hidden layers; the decoder mirrors them. Default [128]. */
+  /** Widths of the encoder's hidden layers; the decoder uses them in reverse order. Default [128]. */
   hiddenDims: number[];
-  /** Dropout rate on hidden layers during training, in [0, 1). Default 0. */
+  /** Dropout rate on the encoder's hidden layers during training, in [0, 1). Default 0.1 (as scVI). */
   dropout: number;
-  /** Layer normalization after each hidden layer (never batch normalization, which mixes examples). Default true. */
+  /** Layer normalization before each hidden ReLU (never batch normalization, which mixes examples). Default true. */
   layerNorm: boolean;
-  /** Likelihood of the data: 'gaussian' on normalized values, 'nb' or 'zinb' on raw counts. Default 'gaussian'. */
-  likelihood: 'gaussian' | 'nb' | 'zinb';
-  /** Passes over the data. Default 100. */
+  /**
+   * Likelihood of the data: 'gaussian' on normalized values, 'nb' or 'zinb' on raw counts with
+   * the library size as offset. 'auto' takes 'nb' when normalize kept raw counts, else 'gaussian'.
+   * Default 'auto'.
+   */
+  likelihood: 'auto' | 'gaussian' | 'nb' | 'zinb';
+  /** Prior over the latent space: 'normal' (standard normal) or 'mixture' (Gaussian mixture with learned means and variances). Default 'normal'. */
+  prior: 'normal' | 'mixture';
+  /** Components of the mixture prior. Default 10. */
+  mixtureComponents: number;
+  /** Passes over the training samples (the maximum when early stopping ends training sooner). Default 100. */
   epochs: number;
-  /** Expected batch size; with Poisson sampling the rate is batchSize / nSamples. Default 64. */
+  /** Batch size; with DP the expected batch size of Poisson sampling, so the rate is batchSize / training samples. Default 128. */
   batchSize: number;
   /** Adam learning rate. Default 1e-3. */
   learningRate: number;
-  /** Fraction of the epochs over which the KL weight rises linearly from 0 to beta. Default 0.25. */
+  /** Fraction of the planned optimizer steps over which the KL weight rises linearly from 0 to beta. Default 0.25. */
   klWarmupFraction: number;
-  /** Weight of the KL term at the end of warm-up. Default 1. */
+  /** Weight of the KL term at the end of warm-up (beta-VAE). Default 1. */
   beta: number;
+  /** Fraction of samples held out (seeded) to monitor the validation ELBO; 0 for none. Default 0.1. */
+  validationFraction: number;
+  /** Epochs after warm-up without a better validation loss before training stops; 0 disables early stopping. Default 10. */
+  earlyStoppingPatience: number;
   /** Train with DP-SGD. Default true; --no-dp turns it off. */
   dp: boolean;
   /** Per-example gradient clipping norm C. Default 1. */
   clipNorm: number;
   /** Noise multiplier sigma; noise standard deviation is sigma * C. Null: calibrate from targetEpsilon. */
   noiseMultiplier: number | null;
-  /** Epsilon to reach at the end of training when noiseMultiplier is not given. Default 8. */
+  /** Epsilon to reach at the end of the planned steps when noiseMultiplier is not given. Default 8. */
   targetEpsilon: number;
-  /** Delta of (epsilon, delta)-DP. Null: 1 / (10 n), below 1 / n as required. */
+  /** Delta of (epsilon, delta)-DP; must be below 1 / number of samples. Null: 1 / (10 n). */
   delta: number | null;
   /** Privacy accountant. Default 'rdp'. */
   accountant: 'rdp' | 'pld';
-  /** TensorFlow.js backend; 'auto' picks the fastest installed. Default 'auto'. */
+  /** Directory of the privacy ledger and budget policy, relative to the working directory. Default 'privacy'. */
+  privacyDir: string;
+  /** TensorFlow.js backend; 'auto' picks the fastest installed (tfjs-node-gpu, tfjs-node, wasm, cpu). Default 'auto'. */
   backend: 'auto' | 'wasm' | 'cpu' | 'tensorflow';
+  /** Worker threads that compute a batch's gradients in parallel, each with its own backend; 1 uses the main thread. Default 1. */
+  workers: number;
 }
 
 export const TRAIN_DEFAULTS: TrainOptions = {
   latentDim: 10,
   hiddenDims: [128],
-  dropout: 0,
+  dropout: 0.1,
   layerNorm: true,
-  likelihood: 'gaussian',
+  likelihood: 'auto',
+  prior: 'normal',
+  mixtureComponents: 10,
   epochs: 100,
-  batchSize: 64,
+  batchSize: 128,
   learningRate: 1e-3,
   klWarmupFraction: 0.25,
   beta: 1,
+  validationFraction: 0.1,
+  earlyStoppingPatience: 10,
   dp: true,
   clipNorm: 1,
   noiseMultiplier: null,
   targetEpsilon: 8,
   delta: null,
   accountant: 'rdp',
+  privacyDir: 'privacy',
   backend: 'auto',
+  workers: 1,
 };

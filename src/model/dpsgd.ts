@@ -1,0 +1,52 @@
+import type { ParameterSet } from './parameters.js';
+
+/**
+ * Randomness of DP-SGD: Poisson sampling and Gaussian noise. It must come from a
+ * cryptographically secure source, never from the run seed, because a recorded seed would
+ * let anyone replay the sampling and subtract the noise. `SecureRandom` implements it.
+ */
+export interface DpRandomSource {
+  /** Indices in [0, n) of the examples that join this step, each independently with probability q. */
+  poissonBatch(n: number, q: number): Int32Array;
+  /** Fills `out` with independent N(0, std²) samples. */
+  fillGaussian(out: Float32Array, std: number): void;
+}
+
+/** DP-SGD settings, resolved before training (sigma calibrated for the planned steps). */
+export interface DpSettings {
+  clipNorm: number;
+  noiseMultiplier: number;
+  samplingRate: number;
+  random: DpRandomSource;
+}
+
+/**
+ * The DP-SGD update direction from a batch's clipped gradient sums: (Σ_i clip(g_i) + N(0, (sigma·C)² I)) / (q·n).
+ * `sums` is null for an empty Poisson batch, which still gets the noise. Dividing by the
+ * expected batch size q·n rather than the realised one keeps the sensitivity of the released
+ * average at C / (q·n) whatever batch was sampled, as the accountant assumes.
+ * `buffers` holds one noise array per parameter, reused across steps.
+ */
+export function privatizeGradients(
+  parameters: ParameterSet,
+  sums: Map<string, Float32Array> | null,
+  dp: DpSettings,
+  expectedBatch: number,
+  buffers: Map<string, Float32Array>,
+): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  const std = dp.noiseMultiplier * dp.clipNorm;
+  for (const spec of parameters.specs) {
+    const size = parameters.get(spec.name).length;
+    const gradient = sums?.get(spec.name) ?? new Float32Array(size);
+    let noise = buffers.get(spec.name);
+    if (!noise) {
+      noise = new Float32Array(size);
+      buffers.set(spec.name, noise);
+    }
+    dp.random.fillGaussian(noise, std);
+    for (let i = 0; i < size; i++) gradient[i] = (gradient[i] + noise[i]) / expectedBatch;
+    out.set(spec.name, gradient);
+  }
+  return out;
+}
