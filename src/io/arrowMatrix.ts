@@ -58,6 +58,16 @@ async function readWide(
   }
   const idIndex = resolveIdColumn(path, schema, spec, notes);
   const labelIndex = spec.labelColumn !== null && !spec.genesInRows ? names.indexOf(spec.labelColumn) : -1;
+  const elsewhere = spec.labelColumnsElsewhere ?? [];
+  if (spec.labelColumn !== null && !spec.genesInRows && labelIndex < 0 && !elsewhere.includes(spec.labelColumn)) {
+    throw new InputError(
+      `label column '${spec.labelColumn}' is not in the matrix${spec.labelColumnsElsewhere ? ' nor in the metadata' : ''}`,
+      { file: path },
+      spec.labelColumnsElsewhere
+        ? describeChoices(spec.labelColumn, [...names, ...elsewhere])
+        : `${describeChoices(spec.labelColumn, names)}; or give the labels in a metadata file with --metadata`,
+    );
+  }
   const symbolIndex = spec.symbolColumn === null ? -1 : names.indexOf(spec.symbolColumn);
   if (spec.symbolColumn !== null && (symbolIndex < 0 || !spec.genesInRows)) {
     throw new InputError(

@@ -81,16 +81,16 @@ const INFINITY = /^[+-]?(inf|infinity|∞)$/i;
 export function diagnoseCell(text: string, column: string, delimiterName: string): CellDiagnosis {
   const trimmed = text.trim();
   const quoted = `'${trimmed}'`;
-  if (INFINITY.test(trimmed) || !Number.isNaN(Number(trimmed))) {
-    return {
-      problem: `${quoted} is not a finite number`,
-      hint: 'replace infinite values before ingest, or declare the text missing with --na-values',
-    };
-  }
   if (hasRadixPrefix(trimmed)) {
     return {
       problem: `${quoted} is a hexadecimal, binary or octal literal, not a decimal number`,
       hint: 'write the values as decimal numbers',
+    };
+  }
+  if (INFINITY.test(trimmed) || !Number.isNaN(Number(trimmed))) {
+    return {
+      problem: `${quoted} is not a finite number`,
+      hint: 'replace infinite values before ingest, or declare the text missing with --na-values',
     };
   }
   if (THOUSANDS.test(trimmed) && DECIMAL_COMMA.test(trimmed)) {

@@ -13,8 +13,13 @@ export interface MatrixReadSpec {
   genesInRows: boolean;
   /** Sample id column (samples in rows) or gene id column (genes in rows); null: the first column. */
   idColumn: string | null;
-  /** Label column of the matrix (samples in rows only); absent from the file is reported, not an error here. */
+  /** Label column of the matrix (samples in rows only). */
   labelColumn: string | null;
+  /**
+   * Columns of the metadata file, where a label column missing from the matrix may be found;
+   * null when there is no metadata, so that a label column missing from the header is an error.
+   */
+  labelColumnsElsewhere?: string[] | null;
   /** Columns kept as sample metadata instead of genes (samples in rows only). */
   obsColumns: string[];
   /** Column holding gene symbols (genes in rows only). */
@@ -295,6 +300,16 @@ function resolveLayout(path: string, header: string[], firstRow: string[], spec:
   const role = spec.genesInRows ? 'gene' : 'sample';
   const idIndex = spec.idColumn === null ? 0 : findColumn(path, names, spec.idColumn, '--id-column', `the ${role} id column`);
   const labelIndex = spec.labelColumn !== null && !spec.genesInRows ? names.indexOf(spec.labelColumn) : -1;
+  const elsewhere = spec.labelColumnsElsewhere ?? [];
+  if (spec.labelColumn !== null && !spec.genesInRows && labelIndex < 0 && !elsewhere.includes(spec.labelColumn)) {
+    throw new InputError(
+      `label column '${spec.labelColumn}' is not in the matrix${spec.labelColumnsElsewhere ? ' nor in the metadata' : ''}`,
+      { file: path, line: 1 },
+      spec.labelColumnsElsewhere
+        ? describeChoices(spec.labelColumn, [...names, ...elsewhere])
+        : `${describeChoices(spec.labelColumn, names)}; or give the labels in a metadata file with --metadata`,
+    );
+  }
   const symbolIndex =
     spec.symbolColumn === null ? -1 : findColumn(path, names, spec.symbolColumn, '--symbol-column', 'the gene symbol column');
   if (spec.symbolColumn !== null && !spec.genesInRows) {

@@ -127,9 +127,27 @@ export async function runIngest(ctx: StageContext, options: IngestOptions): Prom
   const cohort = new CohortBuilder(options.inputs, { makeUnique: options.makeUnique });
   const reports: MatrixFileReport[] = [];
 
+  // The metadata is small: read it first so that a wrong column name fails before a long read.
+  const table = options.metadata !== null ? await readMetadataTable(options.metadata) : null;
+  if (table && options.metadataLabelColumn !== null && !hasColumn(table, options.metadataLabelColumn)) {
+    throw new InputError(
+      `label column '${options.metadataLabelColumn}' (--metadata-label-column) is not in the metadata`,
+      { file: table.path, line: 1 },
+      describeChoices(options.metadataLabelColumn, table.columns),
+    );
+  }
+  const labelInMetadata = table !== null && options.labelColumn !== null && hasColumn(table, options.labelColumn);
+  if (options.labelColumn !== null && options.genesInRows && !labelInMetadata) {
+    throw new InputError(
+      `label column '${options.labelColumn}' cannot be read from a genes-in-rows matrix${table ? ' and is not in the metadata' : ''}`,
+      { file: table?.path ?? options.inputs[0] },
+      table ? describeChoices(options.labelColumn, table.columns) : 'give the labels in a metadata file with --metadata',
+    );
+  }
+
   for (let fileIndex = 0; fileIndex < options.inputs.length; fileIndex++) {
     const path = options.inputs[fileIndex];
-    reports.push(await readMatrixFile(ctx, path, fileIndex, options, missing, cohort));
+    reports.push(await readMatrixFile(ctx, path, fileIndex, options, missing, cohort, table?.columns ?? null));
   }
   if (cohort.nSamples === 0 || cohort.nGenes === 0) {
     throw new InputError(`the matrix is empty (${cohort.nSamples} samples × ${cohort.nGenes} genes)`, { file: options.inputs[0] });
@@ -147,8 +165,7 @@ export async function runIngest(ctx: StageContext, options: IngestOptions): Prom
 
   let metadataSummary: MetadataSummary | null = null;
   let metadataColumns = new Map<string, MetadataColumn>();
-  if (options.metadata !== null) {
-    const table = await readMetadataTable(options.metadata);
+  if (options.metadata !== null && table !== null) {
     const metadataLabel = options.metadataLabelColumn ?? (labelsInMatrix ? null : options.labelColumn);
     if (metadataLabel !== null && !hasColumn(table, metadataLabel)) {
       const matrixColumns = options.genesInRows ? [] : headerNames(reports);
@@ -257,6 +274,7 @@ async function readMatrixFile(
   options: IngestOptions,
   missing: MissingValues,
   cohort: CohortBuilder,
+  metadataColumns: string[] | null,
 ): Promise<MatrixFileReport> {
   const kind = sniffFile(path);
   if (kind === 'empty') {
@@ -271,6 +289,7 @@ async function readMatrixFile(
     genesInRows: options.genesInRows,
     idColumn: options.idColumn,
     labelColumn: options.labelColumn,
+    labelColumnsElsewhere: metadataColumns,
     obsColumns: options.obsColumns,
     symbolColumn: options.symbolColumn,
     excludeColumns: options.excludeColumns,

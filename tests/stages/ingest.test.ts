@@ -1,45 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { INGEST_DEFAULTS, type IngestOptions } from '../../pipeline/ingest.js';
-import { readFrame, readTable, tableToCsr } from '../../src/io/arrow.js';
-import { toDense, type CsrMatrix } from '../../src/matrix/csr.js';
-import { runIngest, type IngestSummary } from '../../src/stages/ingest.js';
-import { InputError } from '../../src/util/errors.js';
+import { INGEST_DEFAULTS } from '../../pipeline/ingest.js';
+import { readFrame } from '../../src/io/arrow.js';
+import { toDense } from '../../src/matrix/csr.js';
+import { runIngest } from '../../src/stages/ingest.js';
 import { countsFixture, fixtureDir, genesInRowsText, labelsText, samplesInRowsText, writeFixture } from '../fixtures/matrices.js';
+import { ingest, inputErrorOf } from '../fixtures/ingest.js';
 import { testContext } from '../helpers/context.js';
-
-export interface Ingested {
-  summary: IngestSummary;
-  warnings: string[];
-  obs: ReturnType<typeof readFrame>;
-  vars: ReturnType<typeof readFrame>;
-  X: CsrMatrix;
-}
-
-/** Runs the ingest stage on a fresh run directory and reads back what it wrote. */
-export async function ingest(options: Partial<IngestOptions> & { inputs: string[] }): Promise<Ingested> {
-  const ctx = testContext('ingest');
-  const result = await runIngest(ctx, { ...INGEST_DEFAULTS, ...options });
-  return {
-    summary: result.summary as unknown as IngestSummary,
-    warnings: result.warnings,
-    obs: readFrame(join(ctx.outputDir, 'obs.arrow')),
-    vars: readFrame(join(ctx.outputDir, 'var.arrow')),
-    X: tableToCsr(readTable(join(ctx.outputDir, 'X.arrow'))),
-  };
-}
-
-/** The InputError message raised by `promise`, or a failure when it resolves or throws something else. */
-export async function inputErrorOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof InputError) return error.message;
-    throw error;
-  }
-  throw new Error('expected an InputError, but ingest succeeded');
-}
 
 describe('runIngest on generated matrices', () => {
   const fixture = countsFixture(40, 25);
