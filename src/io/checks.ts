@@ -6,6 +6,8 @@ const ENSEMBL = /^(ENS[A-Z]*[GTP]\d{6,})(\.\d+)?$/;
 const PROBE = /(_at|_st)$|^ILMN_\d+$|^A_\d+_P\d+$/i;
 /** HGNC-like symbols: upper-case letters and digits, optional dash parts (TP53, HLA-DRB1, RP11-782C8.1). */
 const SYMBOL = /^[A-Z][A-Z0-9]{1,}(-[A-Z0-9]+)*(\.\d+)?$/;
+/** Sample ids that SYMBOL would match: GEO and SRA accessions, TCGA barcodes, cell barcodes. */
+const SAMPLE_ID = /^(GSM\d+|[SED]RR\d+|TCGA-.*|[ACGTN]{8,}(-\d+)?)$/;
 
 /** Fraction of ids that look like gene ids: strongly (Ensembl, probe ids) or weakly (symbols). */
 export function geneLikeness(ids: readonly string[], sampleSize = 2000): { strong: number; symbol: number } {
@@ -18,7 +20,7 @@ export function geneLikeness(ids: readonly string[], sampleSize = 2000): { stron
     const id = ids[i];
     seen++;
     if (ENSEMBL.test(id) || PROBE.test(id)) strong++;
-    else if (SYMBOL.test(id)) symbol++;
+    else if (SYMBOL.test(id) && !SAMPLE_ID.test(id)) symbol++;
   }
   return { strong: strong / seen, symbol: symbol / seen };
 }

@@ -37,7 +37,8 @@ export class ColumnPatterns {
 
 /**
  * The available name closest to `wanted` when it is a plausible typo: same text in another
- * case, or an edit distance of at most a third of its length. Returns null otherwise.
+ * case, or an edit distance of at most a third of its length (two for names of five or more
+ * characters, so that a swapped pair of letters is caught). Returns null otherwise.
  */
 export function suggestName(wanted: string, available: readonly string[]): string | null {
   if (available.length === 0) return null;
@@ -46,7 +47,8 @@ export function suggestName(wanted: string, available: readonly string[]): strin
   if (sameCase) return sameCase;
   const best = closest(lower, available.map((name) => name.toLowerCase()));
   const index = available.findIndex((name) => name.toLowerCase() === best);
-  if (distance(lower, best) <= Math.max(1, Math.floor(wanted.length / 3))) return available[index];
+  const edits = distance(lower, best);
+  if (edits <= Math.max(1, Math.floor(wanted.length / 3)) || (edits <= 2 && wanted.length >= 5)) return available[index];
   return null;
 }
 
