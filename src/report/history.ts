@@ -10,6 +10,9 @@ export interface EpochRecord {
   klWeight: number | null;
   /** Epsilon spent up to the end of this epoch (DP runs only). */
   epsilon: number | null;
+  reconstruction: number | null;
+  /** Share of examples whose gradient norm exceeded the clipping norm (DP runs only). */
+  clippedFraction: number | null;
   seconds: number | null;
 }
 
@@ -20,6 +23,8 @@ const KEYS: Record<Exclude<keyof EpochRecord, 'epoch'>, string[]> = {
   kl: ['kl', 'trainKl', 'train_kl', 'klDivergence'],
   klWeight: ['klWeight', 'kl_weight', 'beta'],
   epsilon: ['epsilon', 'epsilonSpent', 'epsilon_spent'],
+  reconstruction: ['reconstruction', 'trainReconstruction'],
+  clippedFraction: ['clippedFraction', 'clipped_fraction'],
   seconds: ['seconds', 'epochSeconds', 'epoch_seconds'],
 };
 
@@ -39,6 +44,8 @@ function toRecords(rows: Record<string, unknown>[]): EpochRecord[] {
     kl: pick(row, KEYS.kl),
     klWeight: pick(row, KEYS.klWeight),
     epsilon: pick(row, KEYS.epsilon),
+    reconstruction: pick(row, KEYS.reconstruction),
+    clippedFraction: pick(row, KEYS.clippedFraction),
     seconds: pick(row, KEYS.seconds),
   }));
 }

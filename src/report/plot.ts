@@ -220,6 +220,8 @@ export function heatmapSpec(
     yOrder: string[];
     /** Diverging colours centred at zero (log fold changes, z-scores); sequential otherwise. */
     diverging?: boolean;
+    /** Fixed colour domain of a sequential scale, e.g. [0, 1] for shares. */
+    domain?: [number, number];
     cellSize?: number;
   },
 ): TopLevelSpec {
@@ -227,12 +229,24 @@ export function heatmapSpec(
   const maxAbs = Math.max(1e-9, ...cells.map((c) => Math.abs(c.value)));
   const colorScale = options.diverging
     ? { scheme: 'redblue', reverse: true, domain: [-maxAbs, maxAbs] }
-    : { scheme: 'blues' };
+    : { scheme: 'blues', ...(options.domain ? { domain: options.domain } : {}) };
   const rect = {
     mark: { type: 'rect' as const },
     encoding: {
-      x: { field: 'x', type: 'nominal' as const, title: options.xTitle, sort: options.xOrder, axis: { labelAngle: -45 } },
-      y: { field: 'y', type: 'nominal' as const, title: options.yTitle, sort: options.yOrder },
+      x: {
+        field: 'x',
+        type: 'nominal' as const,
+        title: options.xTitle,
+        sort: options.xOrder,
+        axis: { labelAngle: options.xOrder.length > 12 ? -90 : -45, labelFontSize: Math.min(11, Math.max(7, cell - 1)), labelLimit: 120 },
+      },
+      y: {
+        field: 'y',
+        type: 'nominal' as const,
+        title: options.yTitle,
+        sort: options.yOrder,
+        axis: { labelFontSize: Math.min(11, Math.max(7, Math.max(cell, 12) - 1)), labelLimit: 160 },
+      },
       color: { field: 'value', type: 'quantitative' as const, title: options.colorTitle, scale: colorScale },
     },
   };
@@ -311,14 +325,16 @@ export function barSpec(rows: BarRow[], options: { valueTitle: string; categoryT
   };
 }
 
-/** A criterion curve over k with the chosen k marked by a vertical rule. */
-export function criterionSpec(rows: { k: number; value: number }[], chosen: number | null, criterion: string): TopLevelSpec {
+/** Criterion curves over k, one line per series, with the chosen k marked by a dashed vertical rule. */
+export function criterionSpec(rows: { k: number; value: number; series: string }[], chosen: number | null, criterion: string): TopLevelSpec {
+  const series = [...new Set(rows.map((row) => row.series))];
   const layers: object[] = [
     {
-      mark: { type: 'line', point: true, color: '#4c78a8' },
+      mark: { type: 'line', point: true },
       encoding: {
         x: { field: 'k', type: 'quantitative', title: 'number of clusters k', axis: { tickMinStep: 1 }, scale: { zero: false } },
         y: { field: 'value', type: 'quantitative', title: criterion, scale: { zero: false } },
+        color: { field: 'series', type: 'nominal', title: null, sort: series, scale: { scheme: 'tableau10' }, legend: series.length > 1 ? {} : null },
       },
     },
   ];

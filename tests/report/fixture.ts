@@ -167,31 +167,61 @@ export function writeRunFixture(runDir: string, options: RunFixtureOptions): voi
     for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) z[i * d + j] = centres[group[i]][j] + rng.normal(0, 1);
     writeTable(join(dir, 'latent.arrow'), denseToTable({ nRows: n, nCols: d, data: z }, 'z', { name: 'sample_id', values: sampleIds }));
     const epochs = 20;
+    const q = Math.min(1, 64 / n);
+    const perEpoch = Math.max(1, Math.round(1 / q));
     const history = Array.from({ length: epochs }, (_, e) => ({
       epoch: e + 1,
+      steps: (e + 1) * perEpoch,
       trainLoss: 120 * Math.exp(-e / 6) + 40 + rng.normal(0, 1),
       validationLoss: 125 * Math.exp(-e / 6) + 44 + rng.normal(0, 1),
+      reconstruction: 110 * Math.exp(-e / 6) + 35,
       kl: 5 + 10 * (1 - Math.exp(-e / 4)),
       klWeight: Math.min(1, (e + 1) / 5),
       epsilon: dp ? 8 * Math.sqrt((e + 1) / epochs) : null,
+      meanBatchSize: 64,
+      clippedFraction: dp ? 0.9 - e * 0.02 : null,
       seconds: 0.8,
     }));
-    const q = Math.min(1, 64 / n);
+    writeFileSync(join(dir, 'history.json'), JSON.stringify(history));
+    const nTrain = Math.round(n * 0.9);
     writeSummary(runDir, 'train', {
-      backend: 'wasm',
+      nSamples: n,
+      nTrain,
+      nValidation: n - nTrain,
+      nGenes: nHvg,
       likelihood: 'gaussian',
-      latentDim: d,
-      hiddenDims: [128],
-      nParameters: 2 * (nHvg * 128 + 128 * d) + 128 * d,
-      epochs,
-      batchSize: 64,
-      nTrain: Math.round(n * 0.9),
-      nValidation: n - Math.round(n * 0.9),
-      seconds: 16,
-      history,
-      privacy: dp
-        ? { enabled: true, epsilon: 8, delta: 1 / (10 * n), noiseMultiplier: 1.1, clipNorm: 1, samplingRate: q, sampling: 'poisson', steps: Math.round(epochs / q), accountant: 'rdp', ledgerEntry: 'entry-0001', datasetFingerprint: 'cd'.repeat(32) }
-        : { enabled: false },
+      likelihoodReason: 'auto: the input is not counts, so a Gaussian on the normalized values',
+      architecture: { nGenes: nHvg, hiddenDims: [128], latentDim: d, dropout: 0, layerNorm: true, likelihood: 'gaussian', prior: 'normal', mixtureComponents: 1 },
+      parameterCount: 2 * (nHvg * 128 + 128 * d) + 128 * d,
+      epochsPlanned: epochs,
+      epochsRun: epochs,
+      bestEpoch: epochs - 2,
+      earlyStopEpoch: null,
+      klWarmupSteps: 5 * perEpoch,
+      finalTrainLoss: history[epochs - 1].trainLoss,
+      finalValidationLoss: history[epochs - 1].validationLoss,
+      finalReconstruction: history[epochs - 1].reconstruction,
+      finalKl: history[epochs - 1].kl,
+      backend: { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', simd: true },
+      workers: 1,
+      seconds: { total: 18, training: 16, perEpoch: 0.8 },
+      privacy: {
+        dp,
+        epsilon: dp ? 8 : null,
+        targetEpsilon: dp ? 8 : null,
+        delta: dp ? 1 / (10 * n) : null,
+        noiseMultiplier: dp ? 1.1 : null,
+        clipNorm: dp ? 1 : null,
+        samplingRate: dp ? q : null,
+        steps: epochs * perEpoch,
+        plannedSteps: epochs * perEpoch,
+        accountant: dp ? 'rdp' : null,
+        sampling: dp ? 'poisson' : 'shuffled',
+        ledgerEntryId: dp ? 'entry-0001' : null,
+        randomness: dp ? 'system CSPRNG' : 'seeded stream',
+        protectedSamples: nTrain,
+        note: dp ? 'The guarantee covers the training split; validation samples were never used for gradients.' : 'No privacy guarantee.',
+      },
     });
   }
 
@@ -205,59 +235,53 @@ export function writeRunFixture(runDir: string, options: RunFixtureOptions): voi
     }
     writeTable(join(dir, 'umap.arrow'), denseToTable({ nRows: n, nCols: 2, data: umap }, 'umap', { name: 'sample_id', values: sampleIds }));
     const pca = Int32Array.from(group, (g) => (rng.uniform() < 0.8 ? g : rng.int(k)));
-    writeFrame(join(dir, 'clusters.arrow'), { sample_id: sampleIds, kmeans: group, pca_kmeans: pca });
+    writeFrame(join(dir, 'clusters.arrow'), { sample_id: sampleIds, kmeans: group, louvain: group, pca_kmeans: pca });
     const sizes = (codes: Int32Array) => Array.from({ length: k }, (_, c) => codes.filter((g) => g === c).length);
     const counts = (codes: Int32Array) =>
       Array.from({ length: k }, (_, c) => classes.map((label) => sampleIds.filter((_, i) => codes[i] === c && labels[i] === label).length));
     const nLabelled = labels.filter((l) => l !== null).length;
+    const curve = Array.from({ length: 7 }, (_, i) => ({ k: i + 2, silhouette: 0.6 - 0.05 * Math.abs(i + 2 - k), inertia: 5000 / (i + 2), nonEmptyClusters: i + 2 }));
+    const stability = Array.from({ length: k }, (_, c) => ({ cluster: c, size: sizes(group)[c], meanJaccard: 0.95 - 0.15 * c, dissolved: 0.05 * c, recovered: 1 - 0.1 * c, resamples: 20 }));
+    const agreement = (codes: Int32Array, ari: number) => (labelled ? { ari, nmi: ari - 0.02, nLabelled, nUnlabelled: n - nLabelled, counts: counts(codes) } : null);
+    const heatmapGenes = geneIds.slice(0, 3 * k);
     writeSummary(runDir, 'cluster', {
       nSamples: n,
       latentDim: d,
       seed: 0,
-      kmeans: {
-        kMin: 2,
-        kMax: 8,
-        restarts: 5,
-        curve: Array.from({ length: 7 }, (_, i) => ({ k: i + 2, silhouette: 0.6 - 0.05 * Math.abs(i + 2 - k), inertia: 5000 / (i + 2), nonEmptyClusters: i + 2 })),
-        chosenK: k,
-        silhouetteSamples: Math.min(n, 4000),
-      },
+      neighbors: { k: 15, method: n > 5000 ? 'nndescent' : 'exact', exactMaxSamples: 5000 },
+      kmeans: { kMin: 2, kMax: 8, restarts: 5, curve, chosenK: k, silhouetteSamples: Math.min(n, 4000) },
+      baseline: { nComponents: 50, nGenes: nHvg, pcaMethod: 'exact', explainedVarianceRatio: [0.2, 0.1, 0.05], curve: curve.map((p) => ({ ...p, silhouette: p.silhouette - 0.1 })), chosenK: k },
       labelClasses: labelled ? classes : null,
       clusterings: [
-        { column: 'kmeans', method: 'kmeans', space: 'latent', nClusters: k, sizes: sizes(group), agreement: labelled ? { ari: 0.71, nmi: 0.69, nLabelled, nUnlabelled: n - nLabelled, counts: counts(group) } : null, stability: Array.from({ length: k }, (_, c) => 0.95 - 0.1 * c) },
-        { column: 'pca_kmeans', method: 'kmeans', space: 'pca', nClusters: k, sizes: sizes(pca), agreement: labelled ? { ari: 0.52, nmi: 0.55, nLabelled, nUnlabelled: n - nLabelled, counts: counts(pca) } : null },
+        { column: 'kmeans', method: 'kmeans', space: 'latent', nClusters: k, sizes: sizes(group), parameters: { k }, agreement: agreement(group, 0.71), stability },
+        { column: 'louvain', method: 'louvain', space: 'latent', nClusters: k, sizes: sizes(group), parameters: { resolution: 1, modularity: 0.62 }, agreement: agreement(group, 0.7), stability },
+        { column: 'pca_kmeans', method: 'kmeans', space: 'pca', nClusters: k, sizes: sizes(pca), parameters: { k }, agreement: agreement(pca, 0.52), stability: null },
       ],
+      stability: { resamples: 20, fraction: 0.8 },
+      mixturePrior: null,
+      markers: {
+        foldChange: 'log1p',
+        nGenes,
+        groupings: ['kmeans', 'louvain', ...(labelled ? ['label'] : [])].map((grouping) => {
+          const groups = grouping === 'label' ? classes : Array.from({ length: k }, (_, c) => String(c));
+          return {
+            grouping,
+            groups: groups.map((g, gi) => ({
+              group: g,
+              size: Math.round(n / groups.length),
+              top: Array.from({ length: 10 }, (_, r) => ({ geneId: geneIds[(gi * 3 + r) % nGenes], symbol: symbols[(gi * 3 + r) % nGenes], statistic: 10 - r, p: 1e-6 * (r + 1), q: 1e-5 * (r + 1), effect: 2 - 0.1 * r, pctIn: 0.8, pctOut: 0.2 })),
+            })),
+            heatmap: { genes: heatmapGenes, symbols: heatmapGenes.map((_, j) => symbols[j]), groups, means: heatmapGenes.map((_, j) => groups.map((_, gi) => (Math.floor(j / 3) === gi ? 3 : 0.5) + rng.uniform())) },
+          };
+        }),
+      },
+      latentGenes: Array.from({ length: d }, (_, dim) => ({
+        dimension: dim,
+        top: Array.from({ length: 10 }, (_, r) => ({ geneId: geneIds[(dim + r) % nGenes], symbol: symbols[(dim + r) % nGenes], statistic: 1 / (r + 1), p: null, q: null, effect: (r % 2 ? -1 : 1) / (r + 1), pctIn: null, pctOut: null })),
+      })),
       umap: { nNeighbors: 15, minDist: 0.1, nEpochs: 200 },
-      timings: { kmeans: 1.2, umap: 3.4, total: 5 },
+      timings: { neighbors: 0.5, kmeans: 1.2, louvain: 0.8, umap: 3.4, markers: 2, total: 8 },
     }, n > 20_000 ? ['silhouette computed on a subsample of 4000 samples'] : []);
-    const markerGroups: string[] = [];
-    const markerGenes: string[] = [];
-    const markerSymbols: string[] = [];
-    const statistic: number[] = [];
-    const lfc: number[] = [];
-    const p: number[] = [];
-    for (let c = 0; c < k; c++) {
-      for (let j = 0; j < Math.min(nGenes, 60); j++) {
-        markerGroups.push(String(c));
-        markerGenes.push(geneIds[j]);
-        markerSymbols.push(symbols[j]);
-        const effect = (j % k === c ? 2 : 0) + rng.normal(0, 0.4);
-        lfc.push(effect);
-        statistic.push(effect * 5);
-        p.push(Math.min(1, Math.exp(-Math.abs(effect) * 6)));
-      }
-    }
-    writeFrame(join(dir, 'markers.arrow'), {
-      group: markerGroups,
-      gene_id: markerGenes,
-      symbol: markerSymbols,
-      statistic: Float64Array.from(statistic),
-      log_fold_change: Float64Array.from(lfc),
-      p: Float64Array.from(p),
-      q: Float64Array.from(p, (v) => Math.min(1, v * 10)),
-      fraction_in: Float64Array.from(lfc, (v) => Math.min(1, 0.4 + v / 5)),
-      fraction_out: Float64Array.from(lfc, () => 0.3),
-    });
   }
 
   if (stages.has('classify')) {

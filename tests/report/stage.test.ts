@@ -33,7 +33,7 @@ describe('runReport', () => {
 
   it('draws the expected plots', async () => {
     const { html, summary } = await reportFor({ nSamples: 60 });
-    for (const plot of ['library-sizes', 'gene-selection', 'training-loss', 'training-epsilon', 'umap-clusters', 'umap-labels', 'k-silhouette', 'contingency-kmeans', 'markers-heatmap', 'confusion', 'roc', 'calibration', 'permutation-importance']) {
+    for (const plot of ['library-sizes', 'gene-selection', 'training-loss', 'training-epsilon', 'umap-kmeans', 'umap-labels', 'k-silhouette', 'contingency-kmeans', 'markers-kmeans', 'markers-label', 'stability-kmeans', 'training-clipped', 'umap-louvain', 'confusion', 'roc', 'calibration', 'permutation-importance']) {
       expect(html, plot).toContain(`data-plot="${plot}"`);
     }
     expect(summary.plots).toBeGreaterThanOrEqual(13);
@@ -129,7 +129,7 @@ describe('report exports', () => {
   it('writes clusters with labels', async () => {
     const { outputDir } = await reportFor({ nSamples: 30 });
     const header = readFileSync(join(outputDir, 'exports', 'clusters.tsv'), 'utf8').split('\n')[0];
-    expect(header).toBe('sample_id\tlabel\tkmeans\tpca_kmeans');
+    expect(header).toBe('sample_id\tlabel\tkmeans\tlouvain\tpca_kmeans');
   });
 
   it('skips exports whose stage did not run', async () => {

@@ -1,166 +1,117 @@
-import type { Frame } from '../../io/arrow.js';
-import { escapeHtml, formatNumber, formatPercent } from '../format.js';
+import type { ClusterSummary, GroupingMarkers } from '../../stages/cluster.js';
+import type { RankedGene } from '../../cluster/tables.js';
+import { escapeHtml, formatInteger, formatNumber, formatPercent } from '../format.js';
+import type { Fields } from '../fields.js';
 import { renderTable, unavailable } from '../html.js';
 import { heatmapSpec, renderFigure, type HeatCell } from '../plot.js';
-import type { RunData } from '../run-data.js';
 
-/** Markers listed per group in the table, and drawn per group in the heat map. */
-const TOP_MARKERS_TABLE = 10;
-const TOP_MARKERS_HEATMAP = 5;
+/** Markers listed per group in the report's table; markers.arrow and the biomarker export hold every gene. */
+const TOP_MARKERS_TABLE = 5;
+/** Genes listed per latent dimension. */
+const TOP_LATENT_GENES = 8;
 
-/** Files the cluster stage may write its marker table to, in order of preference. */
-const MARKER_FILES = ['markers.arrow', 'markers_clusters.arrow'];
-
-/** Column names accepted for each marker field. */
-const COLUMNS = {
-  group: ['group', 'cluster'],
-  gene: ['gene_id', 'gene'],
-  symbol: ['symbol'],
-  statistic: ['statistic', 'score', 'z'],
-  logFoldChange: ['log_fold_change', 'logfoldchange', 'lfc', 'effect_size'],
-  p: ['p', 'pvalue', 'p_value'],
-  q: ['q', 'qvalue', 'q_value', 'pvals_adj'],
-  fractionIn: ['fraction_in', 'pct_in', 'frac_in', 'fraction_expressing'],
-  fractionOut: ['fraction_out', 'pct_out', 'frac_out'],
-};
-
-function column(frame: Frame, names: string[]): ArrayLike<unknown> | null {
-  for (const name of names) if (frame[name]) return frame[name] as ArrayLike<unknown>;
-  return null;
+function geneLabel(gene: Fields<RankedGene>): string {
+  const symbol = gene.string('symbol');
+  return symbol ? `${escapeHtml(symbol)} <code>${escapeHtml(gene.string('geneId') ?? '')}</code>` : `<code>${escapeHtml(gene.string('geneId') ?? '')}</code>`;
 }
 
-interface MarkerRow {
-  group: string;
-  gene: string;
-  symbol: string | null;
-  statistic: number | null;
-  logFoldChange: number | null;
-  p: number | null;
-  q: number | null;
-  fractionIn: number | null;
-  fractionOut: number | null;
-}
-
-function readMarkers(frame: Frame): MarkerRow[] | null {
-  const group = column(frame, COLUMNS.group);
-  const gene = column(frame, COLUMNS.gene);
-  if (!group || !gene) return null;
-  const get = (names: string[]) => column(frame, names);
-  const statistic = get(COLUMNS.statistic);
-  const lfc = get(COLUMNS.logFoldChange);
-  const p = get(COLUMNS.p);
-  const q = get(COLUMNS.q);
-  const fin = get(COLUMNS.fractionIn);
-  const fout = get(COLUMNS.fractionOut);
-  const symbol = get(COLUMNS.symbol);
-  const num = (values: ArrayLike<unknown> | null, i: number) => (values && typeof values[i] === 'number' ? (values[i] as number) : null);
-  const rows: MarkerRow[] = [];
-  for (let i = 0; i < group.length; i++) {
-    rows.push({
-      group: String(group[i]),
-      gene: String(gene[i]),
-      symbol: symbol && symbol[i] !== null ? String(symbol[i]) : null,
-      statistic: num(statistic, i),
-      logFoldChange: num(lfc, i),
-      p: num(p, i),
-      q: num(q, i),
-      fractionIn: num(fin, i),
-      fractionOut: num(fout, i),
-    });
-  }
-  return rows;
-}
-
-/** Up-regulated markers of each group, best first: smallest q, then largest statistic. */
-function topPerGroup(rows: MarkerRow[], count: number): Map<string, MarkerRow[]> {
-  const byGroup = new Map<string, MarkerRow[]>();
-  for (const row of rows) {
-    if (row.logFoldChange !== null && row.logFoldChange <= 0) continue;
-    const list = byGroup.get(row.group);
-    if (list) list.push(row);
-    else byGroup.set(row.group, [row]);
-  }
-  const ordered = new Map<string, MarkerRow[]>();
-  const groups = [...byGroup.keys()].sort((a, b) => (Number.isNaN(Number(a)) || Number.isNaN(Number(b)) ? a.localeCompare(b) : Number(a) - Number(b)));
-  for (const group of groups) {
-    const list = byGroup.get(group)!;
-    list.sort((a, b) => (a.q ?? 1) - (b.q ?? 1) || (b.statistic ?? 0) - (a.statistic ?? 0));
-    ordered.set(group, list.slice(0, count));
-  }
-  return ordered;
-}
-
-/** Renders the top markers per cluster as a table and a heat map of their log fold change across clusters. */
-export async function renderMarkers(data: RunData): Promise<string> {
-  const file = MARKER_FILES.find((name) => data.table('cluster', name) !== null);
-  const frame = file ? data.frame('cluster', file) : null;
-  const rows = frame ? readMarkers(frame) : null;
-  if (!rows) return unavailable('Marker genes', 'the cluster stage wrote no marker table with group and gene_id columns');
-  const top = topPerGroup(rows, TOP_MARKERS_TABLE);
-  const tableRows = [...top.entries()].flatMap(([group, markers]) =>
-    markers.map((m, rank) => [
-      escapeHtml(group),
+function renderMarkerTable(grouping: Fields<GroupingMarkers>): string {
+  const groups = grouping.records<GroupingMarkers['groups'][number]>('groups');
+  const rows = groups.flatMap((group) =>
+    group.records<RankedGene>('top').slice(0, TOP_MARKERS_TABLE).map((gene, rank) => [
+      { html: `${escapeHtml(group.string('group') ?? '?')} <span class="note">(${formatInteger(group.number('size'))})</span>`, sort: group.string('group') ?? '' },
       { html: String(rank + 1), sort: rank + 1 },
-      `<code>${escapeHtml(m.gene)}</code>`,
-      escapeHtml(m.symbol ?? ''),
-      { html: formatNumber(m.logFoldChange, 3), sort: m.logFoldChange ?? 0 },
-      { html: formatNumber(m.statistic, 3), sort: m.statistic ?? 0 },
-      { html: formatNumber(m.q, 2), sort: m.q ?? 1 },
-      { html: formatPercent(m.fractionIn), sort: m.fractionIn ?? 0 },
-      { html: formatPercent(m.fractionOut), sort: m.fractionOut ?? 0 },
+      geneLabel(gene),
+      { html: formatNumber(gene.number('effect'), 3), sort: gene.number('effect') ?? 0 },
+      { html: formatNumber(gene.number('statistic'), 3), sort: gene.number('statistic') ?? 0 },
+      { html: formatNumber(gene.number('q'), 2), sort: gene.number('q') ?? 1 },
+      { html: formatPercent(gene.number('pctIn'), 0), sort: gene.number('pctIn') ?? 0 },
+      { html: formatPercent(gene.number('pctOut'), 0), sort: gene.number('pctOut') ?? 0 },
     ]),
   );
-  const table = renderTable({
+  return renderTable({
     columns: [
-      'cluster',
+      'group (samples)',
       { label: 'rank', numeric: true },
       'gene',
-      'symbol',
       { label: 'log fold change', numeric: true },
-      { label: 'statistic', numeric: true },
+      { label: 'z (rank sum)', numeric: true },
       { label: 'q (BH)', numeric: true },
-      { label: 'expressing in cluster', numeric: true },
+      { label: 'expressing in group', numeric: true },
       { label: 'expressing elsewhere', numeric: true },
     ],
-    rows: tableRows,
+    rows,
     sortable: true,
-    caption: `Top ${TOP_MARKERS_TABLE} up-regulated genes per cluster (Wilcoxon rank-sum, one cluster against the rest)`,
+    caption: `Top ${TOP_MARKERS_TABLE} markers per group of <code>${escapeHtml(grouping.string('grouping') ?? '?')}</code> (Wilcoxon rank-sum, one group against the rest)`,
   });
+}
 
-  // Heat map: the top genes of every cluster, coloured by their log fold change in each cluster.
-  const lfc = new Map<string, number>();
-  for (const row of rows) if (row.logFoldChange !== null) lfc.set(`${row.group}\u0000${row.gene}`, row.logFoldChange);
-  const groups = [...top.keys()];
-  const genes: string[] = [];
-  const labelOf = new Map<string, string>();
-  for (const markers of top.values()) {
-    for (const m of markers.slice(0, TOP_MARKERS_HEATMAP)) {
-      if (labelOf.has(m.gene)) continue;
-      genes.push(m.gene);
-      labelOf.set(m.gene, m.symbol ?? m.gene);
-    }
+/** Heat map of each group's mean of the top markers, scaled per gene to [0, 1] across groups as scanpy's standard_scale='var' does. */
+async function renderMarkerHeatmap(grouping: Fields<GroupingMarkers>): Promise<string> {
+  const name = grouping.string('grouping') ?? 'groups';
+  const heatmap = grouping.object<GroupingMarkers['heatmap']>('heatmap');
+  const genes = heatmap.strings('genes');
+  const symbols = heatmap.array('symbols');
+  const groups = heatmap.strings('groups');
+  const means = heatmap.array('means').filter(Array.isArray) as unknown[][];
+  if (genes.length === 0 || groups.length === 0 || means.length !== genes.length) {
+    return unavailable(`Marker heat map of ${name}`, 'the cluster summary records no heat map values');
   }
+  // Symbols can repeat across gene ids; the id keeps each column distinct.
+  const seen = new Set<string>();
+  const labels = genes.map((gene, g) => {
+    const symbol = typeof symbols[g] === 'string' ? (symbols[g] as string) : gene;
+    const label = seen.has(symbol) ? `${symbol} (${gene})` : symbol;
+    seen.add(label);
+    return label;
+  });
   const cells: HeatCell[] = [];
-  for (const gene of genes) {
-    for (const group of groups) {
-      const value = lfc.get(`${group}\u0000${gene}`);
-      if (value !== undefined) cells.push({ x: labelOf.get(gene)!, y: group, value });
-    }
+  genes.forEach((_, g) => {
+    const row = means[g].map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : 0));
+    const low = Math.min(...row);
+    const high = Math.max(...row);
+    groups.forEach((group, k) => cells.push({ x: labels[g], y: group, value: high > low ? (row[k] - low) / (high - low) : 0 }));
+  });
+  return renderFigure(
+    `markers-${name}`,
+    heatmapSpec(cells, { xTitle: 'gene', yTitle: name, colorTitle: 'mean, scaled per gene', xOrder: labels, yOrder: groups, domain: [0, 1] }),
+    `Mean expression of the top markers of every ${escapeHtml(name)} group, in each group, scaled per gene from 0 (lowest group) to 1 (highest).`,
+  );
+}
+
+/** Renders the marker genes of every grouping (clusterings and labels): a heat map and a table of the top markers. */
+export async function renderMarkers(summary: Fields<ClusterSummary>): Promise<string> {
+  const markers = summary.object<NonNullable<ClusterSummary['markers']>>('markers');
+  const groupings = markers.records<GroupingMarkers>('groupings');
+  if (groupings.length === 0) return unavailable('Marker genes', 'the cluster stage computed none (no lognorm.arrow, or markers turned off)');
+  const parts: string[] = [
+    `<p>Each group against the rest on the ${escapeHtml(markers.string('foldChange') ?? 'log')}-scale normalized expression of ${formatInteger(markers.number('nGenes'))} genes: Wilcoxon rank-sum test with tie correction, Benjamini–Hochberg q-values, log fold change and the share of samples expressing the gene. <code>genevae export biomarkers</code> writes every gene.</p>`,
+  ];
+  for (const [index, grouping] of groupings.entries()) {
+    const name = grouping.string('grouping') ?? '?';
+    parts.push(`<h4>Markers of <code>${escapeHtml(name)}</code></h4>`);
+    parts.push(await renderMarkerHeatmap(grouping));
+    const table = renderMarkerTable(grouping);
+    parts.push(index === 0 ? table : `<details><summary>Table of the top markers of ${escapeHtml(name)}</summary>${table}</details>`);
   }
-  const heatmap =
-    cells.length > 0
-      ? await renderFigure(
-          'markers-heatmap',
-          heatmapSpec(cells, {
-            xTitle: 'gene',
-            yTitle: 'cluster',
-            colorTitle: 'log fold change',
-            xOrder: genes.map((g) => labelOf.get(g)!),
-            yOrder: groups,
-            diverging: true,
-          }),
-          `Log fold change of each cluster's top ${TOP_MARKERS_HEATMAP} markers in every cluster (blank where the marker table has no value for that cluster).`,
-        )
-      : unavailable('Marker heat map', 'the marker table has no log fold changes');
-  return table + heatmap;
+  return parts.join('\n');
+}
+
+/** Renders the genes the decoder ties most strongly to each latent dimension, with their direction. */
+export function renderLatentGenes(summary: Fields<ClusterSummary>): string {
+  const dimensions = summary.records<NonNullable<ClusterSummary['latentGenes']>[number]>('latentGenes');
+  if (dimensions.length === 0) return unavailable('Latent-dimension genes', 'the train stage wrote no decoder loadings');
+  const rows = dimensions.map((dimension) => {
+    const top = dimension.records<RankedGene>('top').slice(0, TOP_LATENT_GENES);
+    const list = (sign: 1 | -1) =>
+      top
+        .filter((gene) => Math.sign(gene.number('effect') ?? 0) === sign)
+        .map((gene) => `${escapeHtml(gene.string('symbol') ?? gene.string('geneId') ?? '?')} <span class="note">${formatNumber(gene.number('effect'), 2)}</span>`)
+        .join(', ');
+    return [{ html: `z_${(dimension.number('dimension') ?? 0) + 1}`, sort: dimension.number('dimension') ?? 0 }, list(1) || '—', list(-1) || '—'];
+  });
+  return (
+    renderTable({ columns: ['latent dimension', 'genes rising with it (loading)', 'genes falling with it (loading)'], rows }) +
+    `<p class="note">The ${TOP_LATENT_GENES} genes with the largest decoder sensitivity per dimension (the mean derivative of the decoded mean with respect to the dimension), split by direction.</p>`
+  );
 }

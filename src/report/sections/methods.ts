@@ -1,8 +1,9 @@
 import type { ClassifyOptions } from '../../../pipeline/classify.js';
 import type { TrainOptions } from '../../../pipeline/train.js';
 import type { ClassifySummary } from '../../stages/classify.js';
-import type { ClusterSummary } from '../../stages/cluster.js';
+import type { ClusterSummary, ClusteringReport } from '../../stages/cluster.js';
 import type { NormalizeSummary } from '../../stages/normalize.js';
+import type { TrainSummary } from '../../stages/train.js';
 import { escapeHtml, formatInteger, formatMeanSpread, formatNumber } from '../format.js';
 import { Fields, isRecord } from '../fields.js';
 import type { RunData } from '../run-data.js';
@@ -50,21 +51,24 @@ function normalizeSentence(data: RunData): string {
 
 function modelSentence(data: RunData): string {
   if (!data.completed('train')) return '<strong>Model.</strong> Not trained.';
-  const train = data.summary('train');
+  const train = data.summary<TrainSummary>('train');
+  const architecture = train.object<TrainSummary['architecture']>('architecture');
   const options = new Fields<TrainOptions>(data.manifest?.options?.train);
-  const hidden = train.numbers('hiddenDims').length ? train.numbers('hiddenDims') : options.numbers('hiddenDims');
-  const latent = train.number('latentDim') ?? options.number('latentDim');
-  const epochs = train.number('epochs') ?? options.number('epochs');
+  const hidden = architecture.numbers('hiddenDims').length ? architecture.numbers('hiddenDims') : options.numbers('hiddenDims');
+  const latent = architecture.number('latentDim') ?? options.number('latentDim');
+  const epochs = train.number('epochsRun') ?? options.number('epochs');
   const likelihood = train.string('likelihood') ?? options.string('likelihood');
+  const prior = architecture.string('prior');
   const base =
-    `<strong>Model.</strong> A variational autoencoder (encoder layers ${escapeHtml(hidden.join(', ') || '?')}, ${formatInteger(latent)} latent dimensions, ` +
-    `${escapeHtml(likelihood ?? '?')} likelihood) was trained for ${formatInteger(epochs)} epochs`;
+    `<strong>Model.</strong> A variational autoencoder (MLP encoder with hidden layers of ${escapeHtml(hidden.join(', ') || '?')} units, ${formatInteger(latent)} latent dimensions, ` +
+    `${escapeHtml(likelihood ?? '?')} likelihood${prior ? `, ${escapeHtml(prior)} prior` : ''}) was trained for ${formatInteger(epochs)} epochs on ${formatInteger(train.number('nTrain'))} samples, ` +
+    `keeping the weights of epoch ${formatInteger(train.number('bestEpoch'))} (lowest validation loss on ${formatInteger(train.number('nValidation'))} held-out samples)`;
   const enabled = dpEnabled(train, options);
-  if (enabled === false) return `${base} <strong>without differential privacy</strong> (<code>--no-dp</code>).`;
+  if (enabled === false) return `${base}, <strong>without differential privacy</strong> (<code>--no-dp</code>).`;
   const privacy = privacyFields(train);
   return (
-    `${base} with DP-SGD: per-example gradients clipped to norm ${formatNumber(privacy.number('clipNorm') ?? options.number('clipNorm'))}, ` +
-    `Gaussian noise with multiplier ${formatNumber(privacy.number('noiseMultiplier'))}, ${escapeHtml(privacy.string('sampling') ?? 'Poisson')} sampling at rate ${formatNumber(privacy.number('samplingRate'))} over ${formatInteger(privacy.number('steps'))} steps, ` +
+    `${base}, with DP-SGD: per-example gradients clipped to norm ${formatNumber(privacy.number('clipNorm') ?? options.number('clipNorm'))}, ` +
+    `Gaussian noise with multiplier ${formatNumber(privacy.number('noiseMultiplier'))}, ${escapeHtml(privacy.string('sampling') ?? '?')} sampling at rate ${formatNumber(privacy.number('samplingRate'))} over ${formatInteger(privacy.number('steps'))} steps, ` +
     `spending ε = ${formatNumber(privacy.number('epsilon'), 4)} at δ = ${formatNumber(privacy.number('delta'), 3)} (${escapeHtml(privacy.string('accountant') ?? options.string('accountant') ?? '?')} accountant).`
   );
 }
@@ -74,15 +78,17 @@ function clusterSentence(data: RunData): string {
   const summary = data.summary<ClusterSummary>('cluster');
   const kmeans = summary.object<ClusterSummary['kmeans']>('kmeans');
   const umap = summary.object<ClusterSummary['umap']>('umap');
-  const clusterings = summary.records('clusterings');
-  const others = clusterings.filter((c) => c.string('method') !== 'kmeans');
-  const primary = clusterings.find((c) => c.string('method') === 'kmeans');
-  const agreement = primary?.object('agreement');
+  const clusterings = summary.records<ClusteringReport>('clusterings');
+  const described = clusterings.map((c) => {
+    const agreement = c.object<NonNullable<ClusteringReport['agreement']>>('agreement');
+    const space = c.string('space') === 'pca' ? 'the PCA baseline' : 'the latents';
+    const score = agreement.isEmpty ? '' : `, ARI ${formatNumber(agreement.number('ari'), 3)} against the labels`;
+    return `${escapeHtml(c.string('method') ?? '?')} on ${space} (${formatInteger(c.number('nClusters'))} clusters${score})`;
+  });
   return (
-    `<strong>Clustering.</strong> k-means on the latent means chose k = ${formatInteger(kmeans.number('chosenK'))} by the highest mean silhouette over k = ${formatInteger(kmeans.number('kMin'))}…${formatInteger(kmeans.number('kMax'))}` +
-    (agreement && !agreement.isEmpty ? ` (ARI ${formatNumber(agreement.number('ari'), 3)}, NMI ${formatNumber(agreement.number('nmi'), 3)} against the labels)` : '') +
-    (others.length ? `; also ${others.map((c) => `${escapeHtml(c.string('method') ?? '?')} on ${escapeHtml(c.string('space') ?? '?')} (${formatInteger(c.number('nClusters'))} clusters)`).join(', ')}` : '') +
-    `. UMAP used ${formatInteger(umap.number('nNeighbors'))} neighbours, minimum distance ${formatNumber(umap.number('minDist'))} and ${formatInteger(umap.number('nEpochs'))} epochs.`
+    `<strong>Clustering.</strong> k-means on the latent means chose k = ${formatInteger(kmeans.number('chosenK'))} by the highest mean silhouette over k = ${formatInteger(kmeans.number('kMin'))}…${formatInteger(kmeans.number('kMax'))}. ` +
+    (described.length ? `Partitions: ${described.join('; ')}. ` : '') +
+    `UMAP used ${formatInteger(umap.number('nNeighbors'))} neighbours, minimum distance ${formatNumber(umap.number('minDist'))} and ${formatInteger(umap.number('nEpochs'))} epochs.`
   );
 }
 

@@ -1,29 +1,15 @@
 import type { TrainOptions } from '../../../pipeline/train.js';
+import type { TrainPrivacy, TrainSummary } from '../../stages/train.js';
 import { escapeHtml, formatInteger, formatNumber, formatValue, NOT_AVAILABLE } from '../format.js';
 import { Fields, isRecord } from '../fields.js';
 import { humanizeKey, renderCallout, renderFacts, renderTable, skippedSection, unavailable, type Section } from '../html.js';
 import type { SectionContext } from './context.js';
 
-/** DP facts the privacy section reads from the train summary (top level, or under `privacy` or `dp`). */
-export interface PrivacyFields {
-  enabled: boolean;
-  dp: boolean;
-  epsilon: number;
-  delta: number;
-  noiseMultiplier: number;
-  clipNorm: number;
-  samplingRate: number;
-  sampling: string;
-  steps: number;
-  accountant: string;
-  expectedBatchSize: number;
-  targetEpsilon: number;
-  ledgerEntry: string;
-  ledgerPath: string;
-  datasetFingerprint: string;
-  /** How statistics computed outside DP-SGD (normalization, gene selection) were protected, in words. */
-  protectedStatistics: string;
-}
+/**
+ * DP facts of the train summary, plus two optional statements a stage may add: the dataset
+ * fingerprint charged in the ledger, and how statistics computed outside DP-SGD were protected.
+ */
+export type PrivacyFields = TrainPrivacy & { datasetFingerprint: string; protectedStatistics: string };
 
 /** What the privacy ledger audit returned, or why it could not run. */
 export interface LedgerAuditView {
@@ -34,20 +20,14 @@ export interface LedgerAuditView {
   ledgerPath: string;
 }
 
-/** Finds the DP facts wherever the train summary keeps them. */
-export function privacyFields(train: Fields): Fields<PrivacyFields> {
-  for (const key of ['privacy', 'dp']) {
-    const nested = train.raw(key);
-    if (isRecord(nested)) return new Fields<PrivacyFields>(nested);
-  }
-  return new Fields<PrivacyFields>(train.value);
+/** Reads the DP facts from the train summary's `privacy` record. */
+export function privacyFields(train: Fields<TrainSummary>): Fields<PrivacyFields> {
+  return train.object<PrivacyFields>('privacy');
 }
 
-/** Whether the run trained with DP-SGD: the summary's statement first, else the recorded train options. */
-export function dpEnabled(train: Fields, options: Fields<TrainOptions>): boolean | null {
-  const privacy = privacyFields(train);
-  const stated = privacy.boolean('enabled') ?? privacy.boolean('dp') ?? train.boolean('dp');
-  return stated ?? options.boolean('dp');
+/** Whether the run trained with DP-SGD: the train summary's statement first, else the recorded train options. */
+export function dpEnabled(train: Fields<TrainSummary>, options: Fields<TrainOptions>): boolean | null {
+  return privacyFields(train).boolean('dp') ?? options.boolean('dp');
 }
 
 /** Renders the privacy section: the parameters spent, the ledger's budget table and what DP does and does not cover. */
@@ -55,7 +35,7 @@ export async function renderPrivacySection({ data }: SectionContext, audit: Ledg
   if (!data.completed('train')) {
     return skippedSection('privacy', 'Privacy', 'The train stage has not completed in this run, so no privacy was spent.');
   }
-  const train = data.summary('train');
+  const train = data.summary<TrainSummary>('train');
   const options = new Fields<TrainOptions>(data.manifest?.options?.train);
   const privacy = privacyFields(train);
   const enabled = dpEnabled(train, options);
@@ -86,21 +66,25 @@ function renderSpent(privacy: Fields<PrivacyFields>, options: Fields<TrainOption
     epsilon !== null
       ? `<p class="headline">(ε, δ) = (<strong>${formatNumber(epsilon, 4)}</strong>, ${formatNumber(delta, 3)}) spent by this run's training.</p>`
       : `<p class="headline">Epsilon spent: ${NOT_AVAILABLE}</p>`;
+  const steps = privacy.number('steps');
+  const planned = privacy.number('plannedSteps');
   const facts: [string, string][] = [
-    ['epsilon (ε)', formatNumber(epsilon, 4)],
+    ['epsilon (ε) spent', formatNumber(epsilon, 4)],
+    ['target epsilon of the calibration', privacy.number('targetEpsilon') === null ? 'none (the noise multiplier was given)' : formatNumber(privacy.number('targetEpsilon'), 4)],
     ['delta (δ)', formatNumber(delta, 3)],
-    ['noise multiplier σ', formatNumber(privacy.number('noiseMultiplier') ?? options.number('noiseMultiplier'), 4)],
-    ['clipping norm C', formatNumber(privacy.number('clipNorm') ?? options.number('clipNorm'), 4)],
+    ['noise multiplier σ (noise standard deviation σ·C)', formatNumber(privacy.number('noiseMultiplier'), 4)],
+    ['clipping norm C (per-example gradient)', formatNumber(privacy.number('clipNorm') ?? options.number('clipNorm'), 4)],
     ['sampling rate q', formatNumber(privacy.number('samplingRate'), 4)],
     ['sampling', formatValue(privacy.string('sampling'))],
-    ['steps', formatInteger(privacy.number('steps'))],
-    ['expected batch size', formatInteger(privacy.number('expectedBatchSize') ?? options.number('batchSize'))],
+    ['steps taken / planned', `${formatInteger(steps)} / ${formatInteger(planned)}`],
     ['accountant', formatValue(privacy.string('accountant') ?? options.string('accountant'))],
-    ['target epsilon', formatNumber(privacy.number('targetEpsilon') ?? options.number('targetEpsilon'), 4)],
-    ['ledger entry', privacy.string('ledgerEntry') ? `<code>${escapeHtml(privacy.string('ledgerEntry'))}</code>` : NOT_AVAILABLE],
-    ['dataset fingerprint', privacy.string('datasetFingerprint') ? `<code class="hash">${escapeHtml(privacy.string('datasetFingerprint'))}</code>` : NOT_AVAILABLE],
+    ['samples protected (the training split)', formatInteger(privacy.number('protectedSamples'))],
+    ['randomness of sampling and noise', formatValue(privacy.string('randomness'))],
+    ['ledger entry', privacy.string('ledgerEntryId') ? `<code>${escapeHtml(privacy.string('ledgerEntryId'))}</code>` : NOT_AVAILABLE],
   ];
-  return headline + renderFacts(facts);
+  if (privacy.string('datasetFingerprint')) facts.push(['dataset fingerprint', `<code class="hash">${escapeHtml(privacy.string('datasetFingerprint'))}</code>`]);
+  const note = privacy.string('note');
+  return headline + renderFacts(facts) + (note ? `<p class="note">${escapeHtml(note)}</p>` : '');
 }
 
 function renderCoverage(enabled: boolean | null, privacy: Fields<PrivacyFields>, normalize: Fields): string {

@@ -1,4 +1,5 @@
 import type { TrainOptions } from '../../../pipeline/train.js';
+import type { TrainSummary } from '../../stages/train.js';
 import { escapeHtml, formatInteger, formatNumber, formatSeconds, formatValue, NOT_AVAILABLE } from '../format.js';
 import { Fields } from '../fields.js';
 import { renderFacts, renderOtherFacts, skippedSection, unavailable, type Section } from '../html.js';
@@ -6,45 +7,28 @@ import { readHistory, type EpochRecord } from '../history.js';
 import { lineSpec, renderFigure, type LineRow } from '../plot.js';
 import type { SectionContext } from './context.js';
 
-/** Train summary fields this section reads besides the history; all optional. */
-export interface TrainFields {
-  backend: string;
-  likelihood: string;
-  latentDim: number;
-  hiddenDims: number[];
-  nParameters: number;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  nTrain: number;
-  nValidation: number;
-  validationFraction: number;
-  seconds: number;
-  secondsPerEpoch: number;
-  timings: Record<string, number>;
-  finalTrainLoss: number;
-  finalValidationLoss: number;
-  history: unknown[];
-}
-
-const SHOWN = [
-  'backend',
-  'likelihood',
-  'latentDim',
-  'hiddenDims',
-  'nParameters',
-  'epochs',
-  'batchSize',
-  'learningRate',
+const SHOWN: (keyof TrainSummary)[] = [
+  'nSamples',
   'nTrain',
   'nValidation',
-  'validationFraction',
+  'nGenes',
+  'likelihood',
+  'likelihoodReason',
+  'architecture',
+  'parameterCount',
+  'epochsPlanned',
+  'epochsRun',
+  'bestEpoch',
+  'earlyStopEpoch',
+  'klWarmupSteps',
+  'finalTrainLoss',
+  'finalValidationLoss',
+  'finalReconstruction',
+  'finalKl',
+  'backend',
+  'workers',
   'seconds',
-  'secondsPerEpoch',
-  'timings',
-  'history',
   'privacy',
-  'dp',
 ];
 
 /** Renders the training section: loss, KL, KL weight and epsilon per epoch, architecture, options, backend, timings. */
@@ -52,57 +36,69 @@ export async function renderTrainingSection({ data }: SectionContext): Promise<S
   if (!data.completed('train')) {
     return skippedSection('training', 'Training', 'The train stage has not completed in this run.');
   }
-  const summary = data.summary<TrainFields>('train');
+  const summary = data.summary<TrainSummary>('train');
   const options = new Fields<TrainOptions>(data.manifest?.options?.train);
+  const architecture = summary.object<TrainSummary['architecture']>('architecture');
   const history = readHistory(data);
   const parts: string[] = [];
 
   if (history.length === 0) {
     parts.push(unavailable('Training curves', 'the train stage recorded no per-epoch history'));
   } else {
-    parts.push(`<div class="row">${(await renderCurves(history)).join('')}</div>`);
+    parts.push(`<div class="row">${(await renderCurves(history, summary.number('bestEpoch'))).join('')}</div>`);
   }
 
-  const hidden = summary.numbers('hiddenDims').length ? summary.numbers('hiddenDims') : options.numbers('hiddenDims');
-  const latentDim = summary.number('latentDim') ?? options.number('latentDim');
-  const architecture = hidden.length && latentDim !== null ? `genes → ${hidden.join(' → ')} → ${latentDim} (latent) → ${[...hidden].reverse().join(' → ')} → genes` : NOT_AVAILABLE;
+  const hidden = architecture.numbers('hiddenDims').length ? architecture.numbers('hiddenDims') : options.numbers('hiddenDims');
+  const latentDim = architecture.number('latentDim') ?? options.number('latentDim');
+  const nGenes = architecture.number('nGenes') ?? summary.number('nGenes');
+  const layers = hidden.length && latentDim !== null ? `${formatInteger(nGenes)} genes → ${hidden.join(' → ')} → ${latentDim} latent → ${[...hidden].reverse().join(' → ')} → ${formatInteger(nGenes)} genes` : NOT_AVAILABLE;
+  const prior = architecture.string('prior');
+  const backend = summary.object<TrainSummary['backend']>('backend');
+  const seconds = summary.object<TrainSummary['seconds']>('seconds');
+  const epochsRun = summary.number('epochsRun');
+  const earlyStop = summary.number('earlyStopEpoch');
   parts.push('<h3>Model and options</h3>');
   parts.push(
     renderFacts([
-      ['architecture (MLP encoder and mirrored decoder)', escapeHtml(architecture === NOT_AVAILABLE ? '' : architecture) || NOT_AVAILABLE],
-      ['latent dimensions', formatInteger(latentDim)],
-      ['likelihood', formatValue(summary.string('likelihood') ?? options.string('likelihood'))],
-      ['layer normalization', formatValue(options.boolean('layerNorm'))],
-      ['dropout', formatValue(options.number('dropout'))],
-      ['trainable parameters', formatInteger(summary.number('nParameters'))],
-      ['epochs', formatInteger(summary.number('epochs') ?? options.number('epochs'))],
-      ['expected batch size', formatInteger(summary.number('batchSize') ?? options.number('batchSize'))],
-      ['learning rate (Adam)', formatNumber(summary.number('learningRate') ?? options.number('learningRate'))],
-      ['KL warm-up (fraction of epochs) and final weight', `${formatNumber(options.number('klWarmupFraction'))} and ${formatNumber(options.number('beta'))}`],
+      ['layers (MLP encoder, mirrored decoder)', layers],
+      ['prior', prior === 'mixture' ? `Gaussian mixture, ${formatInteger(architecture.number('mixtureComponents'))} components` : formatValue(prior)],
+      ['likelihood', `${formatValue(summary.string('likelihood') ?? options.string('likelihood'))}${summary.string('likelihoodReason') ? ` (${escapeHtml(summary.string('likelihoodReason'))})` : ''}`],
+      ['layer normalization', formatValue(architecture.boolean('layerNorm') ?? options.boolean('layerNorm'))],
+      ['dropout (encoder)', formatValue(architecture.number('dropout') ?? options.number('dropout'))],
+      ['trainable parameters', formatInteger(summary.number('parameterCount'))],
+      [
+        'epochs run / planned',
+        `${formatInteger(epochsRun)} / ${formatInteger(summary.number('epochsPlanned') ?? options.number('epochs'))}` + (earlyStop !== null ? ` (early stopping after epoch ${formatInteger(earlyStop)})` : ''),
+      ],
+      ['weights kept from epoch', `${formatInteger(summary.number('bestEpoch'))} (lowest validation loss)`],
+      ['expected batch size', formatInteger(options.number('batchSize'))],
+      ['learning rate (Adam)', formatNumber(options.number('learningRate'))],
+      ['KL warm-up', `${formatInteger(summary.number('klWarmupSteps'))} steps to a final weight of ${formatNumber(options.number('beta'))}`],
       ['training / validation samples', `${formatInteger(summary.number('nTrain'))} / ${formatInteger(summary.number('nValidation'))}`],
-      ['backend (TensorFlow.js)', formatValue(summary.string('backend') ?? options.string('backend'))],
-      ['training time', formatSeconds(summary.number('seconds') ?? data.seconds('train'))],
-      ['time per epoch', formatSeconds(summary.number('secondsPerEpoch') ?? meanSeconds(history))],
+      ['final training loss', formatNumber(summary.number('finalTrainLoss'), 4)],
+      ['final validation loss', formatNumber(summary.number('finalValidationLoss'), 4)],
+      ['final reconstruction term / KL', `${formatNumber(summary.number('finalReconstruction'), 4)} / ${formatNumber(summary.number('finalKl'), 4)}`],
+      [
+        'backend (TensorFlow.js)',
+        backend.isEmpty
+          ? formatValue(options.string('backend'))
+          : `${escapeHtml(backend.string('name') ?? '?')} (<code>${escapeHtml(backend.string('package') ?? '')}</code>${backend.boolean('simd') === null ? '' : backend.boolean('simd') ? ', SIMD' : ', no SIMD'})`,
+      ],
+      ['worker threads', formatInteger(summary.number('workers'))],
+      ['stage time', formatSeconds(seconds.number('total') ?? data.seconds('train'))],
+      ['training time', formatSeconds(seconds.number('training'))],
+      ['time per epoch', formatSeconds(seconds.number('perEpoch'))],
     ]),
   );
-  const timings = summary.object<Record<string, number>>('timings');
-  if (!timings.isEmpty) {
-    parts.push(renderFacts(Object.entries(timings.value).map(([step, seconds]) => [step, formatSeconds(typeof seconds === 'number' ? seconds : null)]), 'Time per step'));
-  }
   parts.push(renderOtherFacts(summary.remainingScalars(SHOWN), 'Other values recorded by train'));
   return { id: 'training', title: 'Training', status: 'rendered', html: parts.join('\n') };
-}
-
-function meanSeconds(history: EpochRecord[]): number | null {
-  const seconds = history.map((h) => h.seconds).filter((s): s is number => s !== null);
-  return seconds.length ? seconds.reduce((a, b) => a + b, 0) / seconds.length : null;
 }
 
 function series(history: EpochRecord[], key: keyof EpochRecord, name: string): LineRow[] {
   return history.filter((h) => h[key] !== null).map((h) => ({ x: h.epoch, y: h[key] as number, series: name }));
 }
 
-async function renderCurves(history: EpochRecord[]): Promise<string[]> {
+async function renderCurves(history: EpochRecord[], bestEpoch: number | null): Promise<string[]> {
   const figures: string[] = [];
   const loss = [...series(history, 'trainLoss', 'training'), ...series(history, 'validationLoss', 'validation')];
   if (loss.length) {
@@ -110,24 +106,34 @@ async function renderCurves(history: EpochRecord[]): Promise<string[]> {
       await renderFigure(
         'training-loss',
         lineSpec(loss, { xTitle: 'epoch', yTitle: 'loss (negative ELBO per sample)', seriesTitle: 'set' }),
-        'Training and validation loss per epoch. With DP-SGD the training loss is noisy by design.',
+        `Training and validation loss per epoch${bestEpoch !== null ? `; the weights of epoch ${formatInteger(bestEpoch)} were kept` : ''}. The training loss uses the current KL weight, so it rises during warm-up; with DP-SGD it is also noisy by design.`,
       ),
     );
   }
-  const kl = series(history, 'kl', 'KL divergence');
-  if (kl.length) {
-    figures.push(await renderFigure('training-kl', lineSpec(kl, { xTitle: 'epoch', yTitle: 'KL divergence per sample' }), 'KL divergence of the posterior from the prior.'));
+  const terms = [...series(history, 'reconstruction', 'reconstruction'), ...series(history, 'kl', 'KL divergence')];
+  if (terms.length) {
+    figures.push(await renderFigure('training-kl', lineSpec(terms, { xTitle: 'epoch', yTitle: 'per-sample value', seriesTitle: 'term' }), 'The two terms of the training loss: reconstruction and the KL divergence of the posterior from the prior.'));
   }
   const weight = series(history, 'klWeight', 'KL weight');
   if (weight.length) {
     figures.push(
-      await renderFigure('training-kl-weight', lineSpec(weight, { xTitle: 'epoch', yTitle: 'KL weight' }), 'Weight of the KL term: it rises during warm-up, then stays at its final value.'),
+      await renderFigure('training-kl-weight', lineSpec(weight, { xTitle: 'epoch', yTitle: 'KL weight' }), 'Weight of the KL term at the end of each epoch: it rises during warm-up, then stays at its final value.'),
     );
   }
   const epsilon = series(history, 'epsilon', 'epsilon');
   if (epsilon.length) {
     figures.push(
-      await renderFigure('training-epsilon', lineSpec(epsilon, { xTitle: 'epoch', yTitle: 'epsilon spent so far' }), 'Privacy spent up to each epoch, from the accountant.'),
+      await renderFigure('training-epsilon', lineSpec(epsilon, { xTitle: 'epoch', yTitle: 'epsilon spent so far' }), 'Privacy spent up to the end of each epoch, from the accountant.'),
+    );
+  }
+  const clipped = series(history, 'clippedFraction', 'clipped');
+  if (clipped.length) {
+    figures.push(
+      await renderFigure(
+        'training-clipped',
+        lineSpec(clipped, { xTitle: 'epoch', yTitle: 'share of gradients clipped', yDomain: [0, 1] }),
+        'Share of per-example gradients whose norm exceeded the clipping norm C. Near 1 the clipping dominates the update; near 0 C could be lowered to reduce the noise.',
+      ),
     );
   }
   return figures;
