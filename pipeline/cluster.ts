@@ -8,6 +8,8 @@ export interface ClusterOptions {
   kmeansRestarts: number;
   /** Largest number of samples the silhouette is computed on; larger cohorts use a seeded subsample. Default 4000. */
   silhouetteSampleSize: number;
+  /** Largest number of samples the k-means scan over k fits on; above it the chosen k is refitted on all samples. Default 10000. */
+  kmeansScanSampleSize: number;
   /** Neighbours per sample in the kNN graph for graph clustering, the sample itself included (scanpy's n_neighbors). Default 15. */
   graphNeighbors: number;
   /** Louvain resolution; higher gives more, smaller clusters. Default 1. */
@@ -18,8 +20,10 @@ export interface ClusterOptions {
   pcaComponents: number;
   /** Subsamples drawn to measure each cluster's stability; 0 turns it off. Default 20. */
   stabilityResamples: number;
-  /** Fraction of the samples in each stability subsample, in (0, 1). Default 0.8. */
+  /** Fraction of the samples in each stability subsample, in (0, 1]. Default 0.8. */
   stabilityFraction: number;
+  /** Largest stability subsample, in samples, so that large cohorts stay affordable. Default 5000. */
+  stabilityMaxSamples: number;
   /** Test every gene for markers of each cluster and label. Default true. */
   markers: boolean;
   /** Marker genes per group listed in the summary (markers.arrow holds every gene). Default 10. */
@@ -39,12 +43,14 @@ export const CLUSTER_DEFAULTS: ClusterOptions = {
   kMax: 12,
   kmeansRestarts: 5,
   silhouetteSampleSize: 4000,
+  kmeansScanSampleSize: 10000,
   graphNeighbors: 15,
   resolution: 1,
   exactNeighborsMaxSamples: 10000,
   pcaComponents: 50,
   stabilityResamples: 20,
   stabilityFraction: 0.8,
+  stabilityMaxSamples: 5000,
   markers: true,
   markerTopGenes: 10,
   latentTopGenes: 10,

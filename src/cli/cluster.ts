@@ -9,12 +9,14 @@ const OPTION_NAMES = [
   'kMax',
   'kmeansRestarts',
   'silhouetteSampleSize',
+  'kmeansScanSampleSize',
   'graphNeighbors',
   'resolution',
   'exactNeighborsMaxSamples',
   'pcaComponents',
   'stabilityResamples',
   'stabilityFraction',
+  'stabilityMaxSamples',
   'markerTopGenes',
   'latentTopGenes',
   'umapNeighbors',
@@ -41,6 +43,12 @@ export function addClusterOptions(command: Command): Command {
       new Option(
         '--silhouette-sample-size <n>',
         `samples the silhouette is computed on; larger cohorts use a seeded subsample (default ${d.silhouetteSampleSize})`,
+      ).argParser(parseInteger(3)),
+    )
+    .addOption(
+      new Option(
+        '--kmeans-scan-sample-size <n>',
+        `samples the k-means scan over k fits on; larger cohorts use a seeded subsample and refit the chosen k on all (default ${d.kmeansScanSampleSize})`,
       ).argParser(parseInteger(3)),
     )
     .addOption(
@@ -75,6 +83,11 @@ export function addClusterOptions(command: Command): Command {
     .addOption(
       new Option('--stability-fraction <f>', `fraction of the samples in each stability subsample (default ${d.stabilityFraction})`).argParser(
         parseNumber(0, 1, { exclusiveMin: true }),
+      ),
+    )
+    .addOption(
+      new Option('--stability-max-samples <n>', `largest stability subsample, in samples (default ${d.stabilityMaxSamples})`).argParser(
+        parseInteger(3),
       ),
     )
     .addOption(new Option('--no-markers', 'skip the Wilcoxon marker-gene tests (default: run them)'))

@@ -1,5 +1,5 @@
 import { kmeans } from 'ml-kmeans';
-import { toRowArrays, type DenseMatrix } from '../matrix/dense.js';
+import { takeRows, toRowArrays, type DenseMatrix } from '../matrix/dense.js';
 import type { Rng } from '../util/rng.js';
 import { silhouetteScore } from './silhouette.js';
 
@@ -93,11 +93,56 @@ export interface KmeansScanOptions {
   restarts: number;
   /** Largest number of samples the silhouette is computed on; larger cohorts are subsampled. */
   silhouetteSampleSize: number;
+  /** Largest number of samples the scan over k fits on; larger cohorts are subsampled (see scanKmeans). */
+  scanSampleSize: number;
+}
+
+/** Means of the samples of each cluster, k x d row-major. */
+function centroidsOf(points: DenseMatrix, labels: ArrayLike<number>, k: number): Float64Array {
+  const d = points.nCols;
+  const centroids = new Float64Array(k * d);
+  const sizes = new Float64Array(k);
+  for (let i = 0; i < points.nRows; i++) {
+    sizes[labels[i]] += 1;
+    for (let c = 0; c < d; c++) centroids[labels[i] * d + c] += points.data[i * d + c];
+  }
+  for (let g = 0; g < k; g++) for (let c = 0; c < d; c++) centroids[g * d + c] /= Math.max(sizes[g], 1);
+  return centroids;
+}
+
+/** Assigns every sample to its nearest centroid; returns the labels and the inertia of that assignment. */
+function assignNearest(points: DenseMatrix, centroids: Float64Array, k: number): { labels: Int32Array; inertia: number } {
+  const d = points.nCols;
+  const labels = new Int32Array(points.nRows);
+  let inertia = 0;
+  for (let i = 0; i < points.nRows; i++) {
+    let best = 0;
+    let bestSquared = Infinity;
+    for (let g = 0; g < k; g++) {
+      let squared = 0;
+      for (let c = 0; c < d; c++) {
+        const diff = points.data[i * d + c] - centroids[g * d + c];
+        squared += diff * diff;
+      }
+      if (squared < bestSquared) {
+        bestSquared = squared;
+        best = g;
+      }
+    }
+    labels[i] = best;
+    inertia += bestSquared;
+  }
+  return { labels, inertia };
 }
 
 /**
  * Fits k-means for every k in [kMin, kMax] and picks the k with the highest mean silhouette.
  * The silhouette subsample is drawn once, so every k is judged on the same samples.
+ *
+ * Above `scanSampleSize` samples, each k is fitted (with restarts) on one seeded subsample and
+ * every sample is assigned to the nearest of its centroids; the curve's inertia and silhouette
+ * describe that assignment of all samples. The chosen k is then refitted on all samples, starting
+ * from the subsample's centroids, so the final partition is a full Lloyd solution.
  */
 export function scanKmeans(points: DenseMatrix, options: KmeansScanOptions, rng: Rng): KmeansScan {
   const n = points.nRows;
@@ -110,12 +155,18 @@ export function scanKmeans(points: DenseMatrix, options: KmeansScanOptions, rng:
     n > options.silhouetteSampleSize
       ? Array.from(sampleRng.permutation(n).subarray(0, options.silhouetteSampleSize)).sort((a, b) => a - b)
       : undefined;
-  const rows = toRowArrays(points);
+  const scanRows = n > options.scanSampleSize ? rng.fork('scan-sample').permutation(n).subarray(0, options.scanSampleSize).sort() : null;
+  const scanPoints = scanRows ? takeRows(points, scanRows) : points;
+  const rows = toRowArrays(scanPoints);
   const curve: KmeansCurvePoint[] = [];
   let best: KmeansFit | null = null;
   let bestSilhouette = -Infinity;
   for (let k = options.kMin; k <= kMax; k++) {
-    const fit = fitKmeans(points, k, options.restarts, rng.fork(`k=${k}`), rows);
+    let fit = fitKmeans(scanPoints, k, options.restarts, rng.fork(`k=${k}`), rows);
+    if (scanRows) {
+      const assigned = assignNearest(points, centroidsOf(scanPoints, fit.labels, k), k);
+      fit = { k, labels: relabelBySize(assigned.labels), inertia: assigned.inertia, seed: fit.seed };
+    }
     const nonEmpty = new Set(fit.labels).size;
     const sampledCodes = subsample ? new Set(subsample.map((i) => fit.labels[i])).size : nonEmpty;
     const sampleSize = subsample ? subsample.length : n;
@@ -128,5 +179,17 @@ export function scanKmeans(points: DenseMatrix, options: KmeansScanOptions, rng:
       best = fit;
     }
   }
+  if (scanRows) best = refitFromLabels(points, best!);
   return { curve, chosenK: best!.k, best: best!, silhouetteSamples: subsample ? subsample.length : n };
+}
+
+/** One ml-kmeans run on all samples, started from the centroids of an existing partition. */
+function refitFromLabels(points: DenseMatrix, fit: KmeansFit, maxIterations = 300): KmeansFit {
+  const d = points.nCols;
+  const nClusters = Math.max(...Array.from(fit.labels)) + 1;
+  const centroids = centroidsOf(points, fit.labels, nClusters);
+  const initialization = Array.from({ length: nClusters }, (_, g) => Array.from(centroids.subarray(g * d, (g + 1) * d)));
+  const result = kmeans(toRowArrays(points), nClusters, { initialization, maxIterations, tolerance: 1e-6 });
+  const labels = relabelBySize(result.clusters);
+  return { k: fit.k, labels, inertia: inertiaOf(points, labels), seed: fit.seed };
 }

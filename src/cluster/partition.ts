@@ -12,6 +12,7 @@ export interface PartitionSettings {
   kMax: number;
   restarts: number;
   silhouetteSampleSize: number;
+  scanSampleSize: number;
   /** Neighbours in the clustering graph, the sample itself included. */
   graphNeighbors: number;
   resolution: number;
@@ -65,6 +66,7 @@ export function partitionSpace(points: DenseMatrix, settings: PartitionSettings,
       kMax: settings.kMax,
       restarts: settings.restarts,
       silhouetteSampleSize: settings.silhouetteSampleSize,
+      scanSampleSize: settings.scanSampleSize,
     },
     rng.fork('kmeans'),
   );

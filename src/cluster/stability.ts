@@ -20,7 +20,7 @@ export type Recluster = (rows: Int32Array, rng: Rng) => Int32Array;
 
 /**
  * Per-cluster Jaccard stability under subsampling, as fpc's `clusterboot` (Hennig 2007) does with
- * its subsetting scheme: draw `fraction` of the samples without replacement, recluster them, and
+ * its subsetting scheme: draw `samplesPerResample` samples without replacement, recluster them, and
  * for each original cluster take the best Jaccard similarity with a new cluster, restricted to the
  * drawn samples. Subsampling rather than the bootstrap keeps duplicate samples out of kNN graphs.
  * Hennig reads a mean below 0.6 as an unstable cluster and above 0.85 as a highly stable one.
@@ -29,7 +29,7 @@ export function subsampleStability(
   labels: Int32Array,
   recluster: Recluster,
   resamples: number,
-  fraction: number,
+  samplesPerResample: number,
   rng: Rng,
 ): ClusterStability[] {
   const n = labels.length;
@@ -40,7 +40,7 @@ export function subsampleStability(
   const dissolved = new Array<number>(nClusters).fill(0);
   const recovered = new Array<number>(nClusters).fill(0);
   const counted = new Array<number>(nClusters).fill(0);
-  const m = Math.max(3, Math.round(fraction * n));
+  const m = Math.min(n, Math.max(3, samplesPerResample));
 
   for (let b = 0; b < resamples; b++) {
     const resampleRng = rng.fork(`resample-${b}`);

@@ -99,7 +99,8 @@ export interface ClusterSummary {
   /** k-means, Louvain, and their PCA baselines when computed. */
   clusterings: ClusteringReport[];
   /** Stability settings; null when stability was turned off. */
-  stability: { resamples: number; fraction: number } | null;
+  /** Subsample stability settings: resamples drawn, the requested fraction, and the samples in each subsample (capped by stabilityMaxSamples). */
+  stability: { resamples: number; fraction: number; samplesPerResample: number } | null;
   /** Mixture-prior components against each latent clustering; null without a mixture prior. */
   mixturePrior: {
     components: number[];
@@ -232,6 +233,7 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
     kMax,
     restarts: options.kmeansRestarts,
     silhouetteSampleSize: options.silhouetteSampleSize,
+    scanSampleSize: options.kmeansScanSampleSize,
     graphNeighbors: options.graphNeighbors,
     resolution: options.resolution,
     exactNeighborsMaxSamples: options.exactNeighborsMaxSamples,
@@ -273,18 +275,19 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
   if (options.stabilityResamples > 0) {
     timer.measure('stability', () => {
       const stabilityRng = rng.fork('stability');
+      const stabilitySize = Math.min(Math.max(3, Math.round(options.stabilityFraction * n)), options.stabilityMaxSamples, n);
       clusterings[0].stability = subsampleStability(
         columns.kmeans,
         kmeansRecluster(latents.z, latent.scan.chosenK, options.kmeansRestarts),
         options.stabilityResamples,
-        options.stabilityFraction,
+        stabilitySize,
         stabilityRng.fork('kmeans'),
       );
       clusterings[1].stability = subsampleStability(
         columns.louvain,
         louvainRecluster(latents.z, settings),
         options.stabilityResamples,
-        options.stabilityFraction,
+        stabilitySize,
         stabilityRng.fork('louvain'),
       );
     });
@@ -451,7 +454,14 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
     baseline,
     labelClasses: labelled ? labelled.classes : null,
     clusterings,
-    stability: options.stabilityResamples > 0 ? { resamples: options.stabilityResamples, fraction: options.stabilityFraction } : null,
+    stability:
+      options.stabilityResamples > 0
+        ? {
+            resamples: options.stabilityResamples,
+            fraction: options.stabilityFraction,
+            samplesPerResample: Math.min(Math.max(3, Math.round(options.stabilityFraction * n)), options.stabilityMaxSamples, n),
+          }
+        : null,
     mixturePrior,
     markers,
     latentGenes,
