@@ -1,12 +1,64 @@
+/** Base learners the classify stage can train on the latents. */
+export type ClassifierName = 'logistic' | 'forest' | 'knn' | 'svm';
+
 /** Options of the classify stage. */
 export interface ClassifyOptions {
   /** Folds of stratified cross-validation (reduced to the smallest class size when needed). Default 5. */
   folds: number;
   /** Repeats of the cross-validation with different seeds. Default 3. */
   repeats: number;
+  /** Base learners, in the order the report lists them. Default all four: logistic, forest, knn, svm. */
+  learners: ClassifierName[];
+  /** 'balanced' weights each class by n / (classes * class size), so rare labels count as much as common ones; 'none' weights every sample 1. Default 'balanced'. */
+  classWeight: 'balanced' | 'none';
+  /**
+   * What to do with a label that has fewer members than `folds`: 'reduce-folds' lowers the
+   * folds to its size (at least 2), 'drop' leaves its samples out of classification. A label
+   * with a single member is always left out. Default 'reduce-folds'.
+   */
+  smallClasses: 'reduce-folds' | 'drop';
+  /** Inverse L2 regularization strength C of the logistic regression (scikit-learn's C). Default 1. */
+  logisticC: number;
+  /** Trees in the random forest. Default 100. */
+  forestTrees: number;
+  /** Candidate latent dimensions per split: 'sqrt' draws floor(sqrt(d)), 'all' uses every one. Default 'sqrt'. */
+  forestMaxFeatures: 'sqrt' | 'all';
+  /** Maximum tree depth; 0 grows each tree until its leaves are pure. Default 0. */
+  forestMaxDepth: number;
+  /** Neighbours of the k-nearest-neighbours classifier. Default 5. */
+  knnNeighbors: number;
+  /** Penalty C of the RBF support vector machine. Default 1. */
+  svmC: number;
+  /** RBF kernel width gamma; 'scale' is 1 / (d * variance of the standardized training features). Default 'scale'. */
+  svmGamma: 'scale' | number;
+  /** Inner folds that produce the stacking meta-learner's out-of-fold training data; 0 disables stacking. Default 5. */
+  stackingFolds: number;
+  /** Inverse L2 regularization strength C of the stacking meta-learner (multinomial logistic regression). Default 1. */
+  stackingC: number;
+  /** The ensemble `genevae predict` reports and permutation importance measures: 'voting' (mean of the learners' probabilities) or 'stacking'. Default 'voting'. */
+  ensemble: 'voting' | 'stacking';
+  /** Shuffles of each latent dimension per test fold for permutation importance; 0 skips importance. Default 5. */
+  importancePermutations: number;
+  /** Equal-width bins of the reliability (calibration) diagram. Default 10. */
+  calibrationBins: number;
 }
 
 export const CLASSIFY_DEFAULTS: ClassifyOptions = {
   folds: 5,
   repeats: 3,
+  learners: ['logistic', 'forest', 'knn', 'svm'],
+  classWeight: 'balanced',
+  smallClasses: 'reduce-folds',
+  logisticC: 1,
+  forestTrees: 100,
+  forestMaxFeatures: 'sqrt',
+  forestMaxDepth: 0,
+  knnNeighbors: 5,
+  svmC: 1,
+  svmGamma: 'scale',
+  stackingFolds: 5,
+  stackingC: 1,
+  ensemble: 'voting',
+  importancePermutations: 5,
+  calibrationBins: 10,
 };

@@ -1,0 +1,434 @@
+import { join } from 'node:path';
+import type { ClassifyOptions } from '../../pipeline/classify.js';
+import { readLabels, readLatents } from '../cluster/inputs.js';
+import { crossValidate, type CrossValidationResult } from '../classify/crossvalidate.js';
+import { Ensemble, modelProbabilities, type EnsembleSettings, type EnsembleState, type ModelName } from '../classify/ensemble.js';
+import { selectRows, type Features } from '../classify/features.js';
+import {
+  IMPORTANCE_SOURCE,
+  geneScores,
+  readGeneLoadings,
+  readSymbols,
+  summarizeDimensions,
+  type DimensionImportance,
+  type GeneImportance,
+} from '../classify/importance.js';
+import { planLabels, type LabelPlan } from '../classify/labels.js';
+import { argmaxRows, type LearnerName } from '../classify/learner.js';
+import { reportModel, type ModelReport } from '../classify/summary.js';
+import { loadLibsvm } from '../classify/svm.js';
+import { buildTable, type TableColumn } from '../classify/tables.js';
+import { writeTable } from '../io/arrow.js';
+import { writeJsonAtomic } from '../io/atomic.js';
+import { FILES } from '../run/layout.js';
+import type { StageContext, StageResult } from '../run/stage.js';
+import { Rng } from '../util/rng.js';
+
+/** Files the classify stage writes besides predictions.arrow and summary.json. */
+export const CLASSIFY_FILES = {
+  /** The final ensemble refitted on every labelled sample, for `genevae predict`. */
+  model: 'model.json',
+  /** Gene-level permutation importance (the biomarker export's classifier rows). */
+  importance: 'importance.arrow',
+  /** Permutation importance per latent dimension. */
+  latentImportance: 'latent_importance.arrow',
+} as const;
+
+/** Contents of model.json: everything `genevae predict` needs after the VAE's encoder. */
+export interface ClassifierModelFile {
+  format: 'genevae-classifier';
+  version: 1;
+  classes: string[];
+  latentDim: number;
+  /** The ensemble `predict` reports. */
+  ensemble: 'voting' | 'stacking';
+  /** Labelled samples the final model was fitted on. */
+  trainedOn: number;
+  model: EnsembleState;
+}
+
+/** What the summary says about leakage between training and test folds. */
+export interface ValidationStatement {
+  scheme: string;
+  /** Steps fitted inside each training fold only. */
+  fittedPerFold: string[];
+  /** Steps fitted once on every sample, test folds included (without labels). */
+  fittedOnAllSamples: string[];
+  labelsUsedUpstream: false;
+  /** Plain-language statement for the report. */
+  statement: string;
+}
+
+/** The classify stage's summary, as the report reads it from 05-classify/summary.json. */
+export interface ClassifySummary {
+  status: 'done' | 'skipped';
+  /** Why classification did not run; null when it ran. */
+  skipReason: string | null;
+  nSamples: number;
+  /** Samples that took part in classification. */
+  nLabelled: number;
+  /** Samples without a label (used by the VAE, not by the classifiers). */
+  nUnlabelled: number;
+  /** Classes left out of classification, with their size and the reason. */
+  droppedClasses: { label: string; count: number; reason: string }[];
+  classes: string[];
+  classCounts: number[];
+  latentDim: number;
+  requestedFolds: number;
+  folds: number;
+  repeats: number;
+  learners: LearnerName[];
+  /** Every scored model: the learners, then 'voting', then 'stacking' when it trained. */
+  models: ModelName[];
+  classWeight: 'balanced' | 'none';
+  /** Null when stacking ran in every fold; otherwise why it did not. */
+  stackingSkipped: string | null;
+  /** The ensemble `genevae predict` uses. */
+  ensemble: 'voting' | 'stacking';
+  /** Chance level of balanced accuracy: 1 / number of classes; null when skipped. */
+  chanceBalancedAccuracy: number | null;
+  /** Cross-validated results per model. */
+  results: Partial<Record<ModelName, ModelReport>>;
+  /** The base learner with the highest mean balanced accuracy over test folds. */
+  bestLearner: LearnerName | null;
+  /** Whether each ensemble's mean balanced accuracy is at least the best learner's. */
+  ensembleAtLeastBest: Partial<Record<'voting' | 'stacking', boolean>>;
+  validation: ValidationStatement | null;
+  importance: {
+    /** The model whose balanced accuracy was measured. */
+    model: ModelName;
+    permutations: number;
+    metric: 'balanced accuracy drop';
+    dimensions: DimensionImportance[];
+    /** Highest-scoring genes (at most 50); importance.arrow holds them all. */
+    topGenes: GeneImportance[];
+    /** Why genes are missing (no loadings, no helpful dimension), or null. */
+    genesMissingReason: string | null;
+  } | null;
+  /** Seconds spent in cross-validation and in the final refit. */
+  timings: { crossValidation: number; finalFit: number };
+}
+
+/**
+ * Predicts the labels from the latents: base learners (multinomial logistic regression,
+ * random forest, k-nearest neighbours, RBF SVM), soft voting and stacking, scored by
+ * repeated stratified k-fold cross-validation; then refits the ensemble on every labelled
+ * sample for `genevae predict`.
+ *
+ * Reads 03-train/latent.arrow (sample_id, z), the labels of 01-ingest/obs.arrow (column
+ * `label`, null for unlabelled samples), and when present 03-train/gene_loadings.arrow
+ * (gene_id, loading) and 02-normalize/var.arrow (gene_id, symbol).
+ *
+ * Writes into 05-classify/:
+ * - predictions.arrow: sample_id, label, repeat, fold, then per model M (learners, `voting`,
+ *   `stacking`) `M_label` (utf8) and `M_proba` (FixedSizeList<Float32>[classes], in the order of
+ *   schema metadata `genevae.classes`, a JSON array). Cross-validation rows have repeat >= 0 and
+ *   the sample's test fold; samples outside classification (unlabelled or of a left-out class)
+ *   get one row with repeat = fold = -1 and the final model's predictions.
+ * - latent_importance.arrow: dimension, importance_mean, importance_sd (balanced-accuracy drop
+ *   over test folds).
+ * - importance.arrow: gene_id, symbol, score, rank, source = 'classifier-permutation'.
+ * - model.json: the final ensemble (ClassifierModelFile).
+ * Without a label column, or with fewer than two usable classes, it writes only the summary,
+ * whose skipReason says why.
+ */
+export async function runClassify(ctx: StageContext, options: ClassifyOptions): Promise<StageResult> {
+  const latentPath = ctx.inputPath('train', FILES.latent);
+  const latents = readLatents(latentPath);
+  const obsPath = ctx.inputPath('ingest', FILES.obs);
+  const labels = readLabels(obsPath, latents.sampleIds);
+  const n = latents.z.nRows;
+  const d = latents.z.nCols;
+  const warnings: string[] = [];
+
+  const base = {
+    nSamples: n,
+    latentDim: d,
+    requestedFolds: options.folds,
+    repeats: options.repeats,
+    learners: options.learners,
+    classWeight: options.classWeight,
+    ensemble: options.ensemble,
+  };
+  if (!labels) {
+    return skipped(base, n, 0, [], `${obsPath} has no 'label' column; pass --label-column or --metadata to ingest`, warnings);
+  }
+
+  const plan = planLabels(labels, options.folds, options.smallClasses);
+  warnings.push(...plan.warnings);
+  if (plan.unlabelled > 0) {
+    warnings.push(`${plan.unlabelled} of ${n} samples have no label: the VAE used them, the classifiers did not`);
+  }
+  if (plan.skipReason) return skipped(base, n - plan.unlabelled, plan.unlabelled, plan.dropped, plan.skipReason, warnings);
+
+  const x: Features = { nRows: n, nCols: d, data: Float64Array.from(latents.z.data) };
+  const xLabelled = selectRows(x, plan.rows);
+  const nClasses = plan.classes.length;
+  const settings: EnsembleSettings = {
+    learners: options.learners,
+    classWeight: options.classWeight,
+    logisticC: options.logisticC,
+    forestTrees: options.forestTrees,
+    forestMaxFeatures: options.forestMaxFeatures,
+    forestMaxDepth: options.forestMaxDepth,
+    knnNeighbors: options.knnNeighbors,
+    svmC: options.svmC,
+    svmGamma: options.svmGamma,
+    stackingFolds: options.stackingFolds,
+    stackingC: options.stackingC,
+  };
+  const SVM = options.learners.includes('svm') ? await loadLibsvm() : null;
+  const rng = new Rng(ctx.seed).fork('classify');
+
+  ctx.log.info(
+    `${options.repeats} x ${plan.folds}-fold cross-validation of ${options.learners.join(', ')}, voting` +
+      `${options.stackingFolds >= 2 ? ' and stacking' : ''} on ${plan.rows.length} samples, ${nClasses} classes, ${d} latent dimensions`,
+  );
+  const started = performance.now();
+  const progress = ctx.log.progress('cross-validation folds', options.repeats * plan.folds);
+  const cv = crossValidate(
+    xLabelled,
+    plan.y,
+    nClasses,
+    settings,
+    {
+      folds: plan.folds,
+      repeats: options.repeats,
+      importancePermutations: options.importancePermutations,
+      importanceModel: options.ensemble,
+    },
+    rng.fork('cross-validation'),
+    SVM,
+    progress,
+  );
+  progress.finish();
+  const crossValidationSeconds = (performance.now() - started) / 1000;
+  const stackingSkipped = cv.stackingSkipped.length > 0 ? cv.stackingSkipped[0] : null;
+  if (stackingSkipped && options.stackingFolds >= 2) {
+    warnings.push(`stacking was left out of the results because in ${cv.stackingSkipped.length} fold(s) ${stackingSkipped}`);
+  }
+
+  const results: Partial<Record<ModelName, ModelReport>> = {};
+  for (const name of cv.models) results[name] = reportModel(name, cv, plan.y, plan.classes, options.calibrationBins);
+
+  // Final model on every labelled sample, for `genevae predict` and for samples outside CV.
+  const fitStarted = performance.now();
+  const final = Ensemble.fit(xLabelled, plan.y, nClasses, settings, rng.fork('final'), SVM);
+  const finalSeconds = (performance.now() - fitStarted) / 1000;
+  const ensemble = options.ensemble === 'stacking' && final.stackingSkipped ? 'voting' : options.ensemble;
+  if (ensemble !== options.ensemble) {
+    warnings.push(`the final model uses soft voting because stacking could not be trained: ${final.stackingSkipped}`);
+  }
+  const modelFile: ClassifierModelFile = {
+    format: 'genevae-classifier',
+    version: 1,
+    classes: plan.classes,
+    latentDim: d,
+    ensemble,
+    trainedOn: plan.rows.length,
+    model: final.toJSON(),
+  };
+  writeJsonAtomic(join(ctx.outputDir, CLASSIFY_FILES.model), modelFile);
+
+  writePredictions(ctx, latents.sampleIds, labels, x, plan, cv, final);
+  final.dispose();
+
+  const importance = writeImportance(ctx, cv.importance, d, options, cv.importanceModel, warnings);
+
+  const learnerMeans = options.learners.map((name) => results[name]!.folds.balancedAccuracy.mean);
+  const bestIndex = learnerMeans.indexOf(Math.max(...learnerMeans));
+  const bestLearner = options.learners[bestIndex] ?? null;
+  const ensembleAtLeastBest: ClassifySummary['ensembleAtLeastBest'] = {};
+  for (const name of ['voting', 'stacking'] as const) {
+    const report = results[name];
+    if (report) ensembleAtLeastBest[name] = report.folds.balancedAccuracy.mean >= learnerMeans[bestIndex] - 1e-12;
+  }
+
+  const summary: ClassifySummary = {
+    status: 'done',
+    skipReason: null,
+    ...base,
+    nLabelled: plan.rows.length,
+    nUnlabelled: plan.unlabelled,
+    droppedClasses: plan.dropped,
+    classes: plan.classes,
+    classCounts: plan.classCounts,
+    folds: plan.folds,
+    models: cv.models,
+    stackingSkipped,
+    ensemble,
+    chanceBalancedAccuracy: 1 / nClasses,
+    results,
+    bestLearner,
+    ensembleAtLeastBest,
+    validation: validationStatement(n, plan.folds, options.repeats),
+    importance,
+    timings: { crossValidation: crossValidationSeconds, finalFit: finalSeconds },
+  };
+  ctx.log.info(
+    `balanced accuracy (mean over test folds): ` +
+      cv.models.map((name) => `${name} ${results[name]!.folds.balancedAccuracy.mean.toFixed(3)}`).join(', '),
+  );
+  return { summary: summary as unknown as Record<string, unknown>, warnings };
+}
+
+function skipped(
+  base: Pick<ClassifySummary, 'nSamples' | 'latentDim' | 'requestedFolds' | 'repeats' | 'learners' | 'classWeight' | 'ensemble'>,
+  nLabelled: number,
+  nUnlabelled: number,
+  droppedClasses: ClassifySummary['droppedClasses'],
+  reason: string,
+  warnings: string[],
+): StageResult {
+  const summary: ClassifySummary = {
+    status: 'skipped',
+    skipReason: reason,
+    ...base,
+    nLabelled,
+    nUnlabelled,
+    droppedClasses,
+    classes: [],
+    classCounts: [],
+    folds: 0,
+    models: [],
+    stackingSkipped: null,
+    chanceBalancedAccuracy: null,
+    results: {},
+    bestLearner: null,
+    ensembleAtLeastBest: {},
+    validation: null,
+    importance: null,
+    timings: { crossValidation: 0, finalFit: 0 },
+  };
+  return { summary: summary as unknown as Record<string, unknown>, warnings: [...warnings, `classification skipped: ${reason}`] };
+}
+
+function validationStatement(nSamples: number, folds: number, repeats: number): ValidationStatement {
+  return {
+    scheme: `stratified ${folds}-fold cross-validation, repeated ${repeats} times with different shuffles`,
+    fittedPerFold: [
+      'feature standardization',
+      'base learners',
+      'stacking meta-learner (on out-of-fold probabilities of an inner cross-validation)',
+    ],
+    fittedOnAllSamples: ['normalization statistics', 'highly variable gene selection', 'VAE'],
+    labelsUsedUpstream: false,
+    statement:
+      `Normalization, gene selection and the VAE were fitted once on all ${nSamples} samples, test folds included, ` +
+      'without looking at the labels. The classifiers, their feature scaling and the stacking meta-learner saw only ' +
+      'the training folds. The scores are therefore transductive: they measure how well the labels can be predicted ' +
+      'for samples that took part in building the latent space. They are optimistic for new patients only insofar as ' +
+      "the test samples' expression shaped that space; `genevae predict` on an independent cohort measures that case.",
+  };
+}
+
+function writePredictions(
+  ctx: StageContext,
+  sampleIds: string[],
+  labels: (string | null)[],
+  x: Features,
+  plan: LabelPlan,
+  cv: CrossValidationResult,
+  final: Ensemble,
+): void {
+  const nClasses = plan.classes.length;
+  const inPlan = new Set(plan.rows);
+  const outside = Int32Array.from(sampleIds.map((_, i) => i).filter((i) => !inPlan.has(i)));
+  const finalPrediction = outside.length > 0 ? final.predict(selectRows(x, outside)) : null;
+
+  const nCv = plan.rows.length * cv.assignments.length;
+  const nRows = nCv + outside.length;
+  const ids: string[] = [];
+  const truth: (string | null)[] = [];
+  const repeat = new Int32Array(nRows);
+  const fold = new Int32Array(nRows);
+  cv.assignments.forEach((assignment, r) => {
+    plan.rows.forEach((row, i) => {
+      ids.push(sampleIds[row]);
+      truth.push(labels[row]);
+      repeat[r * plan.rows.length + i] = r;
+      fold[r * plan.rows.length + i] = assignment[i];
+    });
+  });
+  outside.forEach((row, i) => {
+    ids.push(sampleIds[row]);
+    truth.push(labels[row]);
+    repeat[nCv + i] = -1;
+    fold[nCv + i] = -1;
+  });
+
+  const columns: TableColumn[] = [
+    { name: 'sample_id', kind: 'utf8', values: ids },
+    { name: 'label', kind: 'utf8', values: truth },
+    { name: 'repeat', kind: 'int32', values: repeat },
+    { name: 'fold', kind: 'int32', values: fold },
+  ];
+  for (const name of cv.models) {
+    const probabilities = new Float32Array(nRows * nClasses);
+    cv.outOfFold[name]!.forEach((p, r) => probabilities.set(p, r * plan.rows.length * nClasses));
+    if (finalPrediction) {
+      const p = modelProbabilities(finalPrediction, name);
+      if (p) probabilities.set(p, nCv * nClasses);
+    }
+    const predicted = argmaxRows(Float64Array.from(probabilities), nClasses);
+    columns.push({ name: `${name}_label`, kind: 'utf8', values: Array.from(predicted, (k) => plan.classes[k]) });
+    columns.push({ name: `${name}_proba`, kind: 'list', width: nClasses, values: probabilities });
+  }
+  writeTable(
+    join(ctx.outputDir, FILES.predictions),
+    buildTable(columns, { 'genevae.classes': JSON.stringify(plan.classes), 'genevae.models': JSON.stringify(cv.models) }),
+  );
+}
+
+function writeImportance(
+  ctx: StageContext,
+  perFold: Float64Array[],
+  d: number,
+  options: ClassifyOptions,
+  model: ModelName,
+  warnings: string[],
+): ClassifySummary['importance'] {
+  if (options.importancePermutations <= 0 || perFold.length === 0) return null;
+  const dimensions = summarizeDimensions(perFold, d);
+  writeTable(
+    join(ctx.outputDir, CLASSIFY_FILES.latentImportance),
+    buildTable([
+      { name: 'dimension', kind: 'int32', values: Int32Array.from(dimensions, (dim) => dim.dimension) },
+      { name: 'importance_mean', kind: 'float64', values: Float64Array.from(dimensions, (dim) => dim.mean) },
+      { name: 'importance_sd', kind: 'float64', values: Float64Array.from(dimensions, (dim) => dim.sd) },
+    ]),
+  );
+
+  let genes: GeneImportance[] = [];
+  let genesMissingReason: string | null = null;
+  const loadingsPath = ctx.inputPath('train', 'gene_loadings.arrow');
+  const loadings = readGeneLoadings(loadingsPath);
+  if (!loadings) {
+    genesMissingReason = `${loadingsPath} not found, so latent importance could not be mapped to genes`;
+  } else if (loadings.loadings.nCols !== d) {
+    genesMissingReason = `gene loadings have ${loadings.loadings.nCols} dimensions but the latents have ${d}`;
+  } else {
+    const symbols = readSymbols(ctx.inputPath('normalize', FILES.var));
+    genes = geneScores(dimensions, loadings.geneIds, loadings.loadings, symbols);
+    if (genes.length === 0) genesMissingReason = 'no latent dimension lowered balanced accuracy when shuffled';
+  }
+  if (genesMissingReason) warnings.push(`no gene importance: ${genesMissingReason}`);
+  writeTable(
+    join(ctx.outputDir, CLASSIFY_FILES.importance),
+    buildTable([
+      { name: 'gene_id', kind: 'utf8', values: genes.map((g) => g.gene_id) },
+      { name: 'symbol', kind: 'utf8', values: genes.map((g) => g.symbol) },
+      { name: 'score', kind: 'float64', values: Float64Array.from(genes, (g) => g.score) },
+      { name: 'rank', kind: 'int32', values: Int32Array.from(genes, (_, i) => i + 1) },
+      { name: 'source', kind: 'utf8', values: genes.map(() => IMPORTANCE_SOURCE) },
+    ]),
+  );
+  return {
+    model,
+    permutations: options.importancePermutations,
+    metric: 'balanced accuracy drop',
+    dimensions,
+    topGenes: genes.slice(0, 50),
+    genesMissingReason,
+  };
+}
