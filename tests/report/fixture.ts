@@ -235,13 +235,13 @@ export function writeRunFixture(runDir: string, options: RunFixtureOptions): voi
     }
     writeTable(join(dir, 'umap.arrow'), denseToTable({ nRows: n, nCols: 2, data: umap }, 'umap', { name: 'sample_id', values: sampleIds }));
     const pca = Int32Array.from(group, (g) => (rng.uniform() < 0.8 ? g : rng.int(k)));
-    writeFrame(join(dir, 'clusters.arrow'), { sample_id: sampleIds, kmeans: group, louvain: group, pca_kmeans: pca });
+    writeFrame(join(dir, 'clusters.arrow'), { sample_id: sampleIds, kmeans: group, louvain: group.slice(), pca_kmeans: pca });
     const sizes = (codes: Int32Array) => Array.from({ length: k }, (_, c) => codes.filter((g) => g === c).length);
     const counts = (codes: Int32Array) =>
       Array.from({ length: k }, (_, c) => classes.map((label) => sampleIds.filter((_, i) => codes[i] === c && labels[i] === label).length));
     const nLabelled = labels.filter((l) => l !== null).length;
     const curve = Array.from({ length: 7 }, (_, i) => ({ k: i + 2, silhouette: 0.6 - 0.05 * Math.abs(i + 2 - k), inertia: 5000 / (i + 2), nonEmptyClusters: i + 2 }));
-    const stability = Array.from({ length: k }, (_, c) => ({ cluster: c, size: sizes(group)[c], meanJaccard: 0.95 - 0.15 * c, dissolved: 0.05 * c, recovered: 1 - 0.1 * c, resamples: 20 }));
+    const stability = Array.from({ length: k }, (_, c) => ({ cluster: c, size: sizes(group)[c], meanJaccard: Math.max(0.3, 0.95 - 0.15 * c), dissolved: Math.min(1, 0.05 * c), recovered: Math.max(0, 1 - 0.1 * c), resamples: 20 }));
     const agreement = (codes: Int32Array, ari: number) => (labelled ? { ari, nmi: ari - 0.02, nLabelled, nUnlabelled: n - nLabelled, counts: counts(codes) } : null);
     const heatmapGenes = geneIds.slice(0, 3 * k);
     writeSummary(runDir, 'cluster', {

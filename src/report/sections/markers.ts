@@ -74,7 +74,7 @@ async function renderMarkerHeatmap(grouping: Fields<GroupingMarkers>): Promise<s
   });
   return renderFigure(
     `markers-${name}`,
-    heatmapSpec(cells, { xTitle: 'gene', yTitle: name, colorTitle: 'mean, scaled per gene', xOrder: labels, yOrder: groups, domain: [0, 1] }),
+    heatmapSpec(cells, { xTitle: 'gene', yTitle: name, colorTitle: 'scaled mean', xOrder: labels, yOrder: groups, domain: [0, 1] }),
     `Mean expression of the top markers of every ${escapeHtml(name)} group, in each group, scaled per gene from 0 (lowest group) to 1 (highest).`,
   );
 }
