@@ -2,7 +2,7 @@ import type { CsrMatrix } from '../matrix/csr.js';
 
 /**
  * Builds a CSR matrix as a list of row batches, each an exact-size CsrMatrix of at most
- * `rowsPerBatch` rows. A streamed reader appends rows without knowing the final number of
+ * `rowsPerBatch` rows and about `entriesPerBatch` entries. A streamed reader appends rows without knowing the final number of
  * entries, and unlike one growing buffer (which needs old and new copies while it doubles)
  * the finished batches never move, so memory stays close to the final size plus one batch.
  * The batches map one-to-one onto Arrow record batches of X.arrow.
@@ -19,6 +19,8 @@ export class CsrBatchBuilder {
   constructor(
     readonly nCols: number,
     readonly rowsPerBatch = 4096,
+    /** A batch also ends once it holds this many entries, bounding the scratch space (8 bytes per entry). */
+    readonly entriesPerBatch = 1 << 22,
   ) {
     this.indices = new Int32Array(1 << 16);
     this.data = new Float32Array(1 << 16);
@@ -41,7 +43,7 @@ export class CsrBatchBuilder {
     }
     this.count += length;
     this.indptr.push(this.count);
-    if (this.indptr.length - 1 === this.rowsPerBatch) this.flush();
+    if (this.indptr.length - 1 === this.rowsPerBatch || this.count >= this.entriesPerBatch) this.flush();
   }
 
   /** The finished batches, in row order. Call once: the builder gives up its batches. */

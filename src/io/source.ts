@@ -1,6 +1,6 @@
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../util/errors.js';
@@ -68,6 +68,59 @@ export function sniffFile(path: string): FileKind {
   return 'text';
 }
 
+/** A byte stream over a plain or gzip-compressed file. */
+export interface ByteStream {
+  /** Decompressed bytes, as Buffer chunks. */
+  stream: Readable;
+  /** Bytes of the file read so far (compressed bytes for gzip), for progress. */
+  bytesRead(): number;
+  /** Stops reading and releases the file. */
+  close(): void;
+}
+
+/**
+ * Opens `path` for reading, decompressing gzip (detected by magic bytes; concatenated gzip
+ * members such as bgzip output are read in full). A truncated or corrupt gzip stream ends the
+ * stream with an InputError.
+ */
+export function openBytes(path: string, kind: FileKind): ByteStream {
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  let bytes = 0;
+  file.on('data', (chunk) => {
+    bytes += chunk.length;
+  });
+  if (kind !== 'gzip') {
+    return { stream: file, bytesRead: () => bytes, close: () => file.destroy() };
+  }
+  const gunzip = createGunzip({ chunkSize: 1 << 18 });
+  // A destroyed stream keeps its first error, so the mapped error goes out on a stream of its own.
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const fail = (error: Error) => {
+    const gzipProblem = /unexpected end of file|incorrect header check|invalid/i.test(error.message);
+    out.destroy(
+      gzipProblem
+        ? new InputError(
+            `the gzip stream is truncated or corrupt (${error.message}) after ${bytes} compressed bytes`,
+            { file: path },
+            `check the download or recompress the file (gzip -t ${basename(path)} tests it)`,
+          )
+        : error,
+    );
+  };
+  file.on('error', fail);
+  gunzip.on('error', fail);
+  file.pipe(gunzip).pipe(out);
+  return {
+    stream: out,
+    bytesRead: () => bytes,
+    close: () => {
+      file.destroy();
+      gunzip.destroy();
+      out.destroy();
+    },
+  };
+}
+
 /** A decoded text stream over a plain or gzip-compressed file. */
 export interface TextStream {
   /** UTF-8 text chunks, with a leading byte order mark removed. */
@@ -80,17 +133,9 @@ export interface TextStream {
   close(): void;
 }
 
-/**
- * Opens `path` as UTF-8 text, decompressing gzip (detected by magic bytes; concatenated gzip
- * members such as bgzip output are read in full). A truncated or corrupt gzip stream ends the
- * text stream with an InputError.
- */
+/** Opens `path` as UTF-8 text (see openBytes for gzip), removing a leading byte order mark. */
 export function openText(path: string, kind: FileKind): TextStream {
-  const file = createReadStream(path, { highWaterMark: 1 << 20 });
-  let bytes = 0;
-  file.on('data', (chunk) => {
-    bytes += chunk.length;
-  });
+  const source = openBytes(path, kind);
   const decoder = new StringDecoder('utf8');
   let first = true;
   let byteOrderMark = false;
@@ -113,33 +158,14 @@ export function openText(path: string, kind: FileKind): TextStream {
     },
   });
   decode.setEncoding('utf8');
-
-  const fail = (error: Error) => {
-    const gzipProblem = kind === 'gzip' && /unexpected end of file|incorrect header check|invalid/i.test(error.message);
-    decode.destroy(
-      gzipProblem
-        ? new InputError(
-            `the gzip stream is truncated or corrupt (${error.message}) after ${bytes} compressed bytes`,
-            { file: path },
-            `check the download or recompress the file (gzip -t ${basename(path)} tests it)`,
-          )
-        : error,
-    );
-  };
-  file.on('error', fail);
-  if (kind === 'gzip') {
-    const gunzip = createGunzip();
-    gunzip.on('error', fail);
-    file.pipe(gunzip).pipe(decode);
-  } else {
-    file.pipe(decode);
-  }
+  source.stream.on('error', (error) => decode.destroy(error));
+  source.stream.pipe(decode);
   return {
     stream: decode,
-    bytesRead: () => bytes,
+    bytesRead: source.bytesRead,
     hadByteOrderMark: () => byteOrderMark,
     close: () => {
-      file.destroy();
+      source.close();
       decode.destroy();
     },
   };

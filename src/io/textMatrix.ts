@@ -1,10 +1,11 @@
 import { transpose } from '../matrix/csr.js';
 import { InputError } from '../util/errors.js';
-import { INVALID, MISSING, diagnoseCell, parseCell, type MissingValues } from './cells.js';
+import { MISSING, diagnoseCell, type MissingValues } from './cells.js';
 import { checkFloat32Range, type CohortBuilder } from './cohortBuilder.js';
 import { ColumnPatterns, describeChoices, describeDuplicates, duplicates } from './columns.js';
 import { CsrBatchBuilder, concatBatches } from './csrBatches.js';
-import { chooseDelimiter, readDelimited, readFirstLine, type RowBlock } from './delimited.js';
+import { chooseDelimiter, readFirstLine } from './delimited.js';
+import { scanDelimited, type RecordView } from './fastDelimited.js';
 import type { FileKind } from './source.js';
 
 /** How to read one matrix file; the stage builds it from the ingest options. */
@@ -73,8 +74,9 @@ interface Layout {
 }
 
 /**
- * Streams one CSV/TSV matrix (plain or gzip) into `cohort`. Samples in rows are added as
- * they are read; genes in rows are read into a gene-major CSR that is transposed at the end.
+ * Streams one CSV/TSV matrix (plain or gzip) into `cohort` with the byte-level reader of
+ * fastDelimited.ts. Samples in rows are added as they are read; genes in rows are read into a
+ * gene-major CSR that is transposed at the end.
  */
 export async function readTextMatrix(path: string, kind: FileKind, fileIndex: number, spec: MatrixReadSpec, cohort: CohortBuilder): Promise<MatrixFileReport> {
   const notes: string[] = [];
@@ -100,114 +102,97 @@ export async function readTextMatrix(path: string, kind: FileKind, fileIndex: nu
   let cols = new Int32Array(0);
   let vals = new Float64Array(0);
 
-  const parseValues = (row: string[], line: number, rowId: string): number => {
+  const parseValues = (record: RecordView, line: number, rowId: string): number => {
     const indices = layout!.valueIndices;
     const names = layout!.valueNames;
     let n = 0;
     for (let k = 0; k < indices.length; k++) {
-      const text = row[indices[k]];
-      let v = parseCell(text, spec.missing);
+      let v = record.number(indices[k], spec.missing);
       if (typeof v !== 'number') {
+        const text = record.text(indices[k]);
         if (v === MISSING) {
           missingCells++;
           if (spec.missingPolicy === 'error') throw missingError(path, line, names[k], rowId, text, spec.genesInRows);
           v = 0;
-        } else if (v === INVALID) {
+        } else {
           const diagnosis = diagnoseCell(text, names[k], delimiterName);
           throw new InputError(diagnosis.problem, cellLocation(path, line, names[k], rowId, spec.genesInRows), diagnosis.hint);
         }
       }
       if (v === 0) continue;
-      checkFloat32Range(v as number, cellLocation(path, line, names[k], rowId, spec.genesInRows));
+      checkFloat32Range(v, cellLocation(path, line, names[k], rowId, spec.genesInRows));
       cols[n] = k;
-      vals[n] = v as number;
+      vals[n] = v;
       n++;
     }
     return n;
   };
 
-  const onBlock = (block: RowBlock) => {
-    for (let i = 0; i < block.rows.length; i++) {
-      let row = block.rows[i];
-      const line = block.lines[i];
-      records++;
-      if (header === null) {
-        header = row.map((name) => name.trim());
-        headerLine = line;
-        continue;
-      }
-      if (layout === null) {
-        layout = resolveLayout(path, header, row, spec, notes);
-        cols = new Int32Array(layout.valueIndices.length);
-        vals = new Float64Array(layout.valueIndices.length);
-        if (spec.genesInRows) {
-          geneRows = new CsrBatchBuilder(layout.valueIndices.length);
-        }
-      }
-      const expected = layout.width + (layout.trailingDelimiter ? 1 : 0);
-      if (row.length !== expected) {
-        if (!layout.trailingDelimiter && row.length === expected + 1 && row[row.length - 1].trim() === '') {
-          trailingOnRowsOnly++;
-          row = row.slice(0, expected);
-        } else {
-          throw raggedError(path, line, row.length, expected, delimiter, layout.trailingDelimiter);
-        }
-      } else if (layout.trailingDelimiter && row[expected - 1].trim() !== '') {
-        throw new InputError(
-          `the header ends with an empty column name but this line has a value there ('${row[expected - 1]}')`,
-          { file: path, line, column: expected },
-          'name the last column in the header, or remove the extra value',
-        );
-      }
-      const rowId = (layout.idIndex >= 0 ? row[layout.idIndex] : '').trim();
-      if (rowId === '') {
-        throw new InputError(
-          `the ${spec.genesInRows ? 'gene' : 'sample'} id is empty`,
-          { file: path, line, column: layout.names[layout.idIndex] },
-          `every record needs an id in column '${layout.names[layout.idIndex]}'; choose another column with --id-column`,
-        );
-      }
-      const n = parseValues(row, line, rowId);
-      if (spec.genesInRows) {
-        geneIds.push(rowId);
-        if (layout.symbolIndex >= 0) geneSymbols.push(emptyToNull(row[layout.symbolIndex]));
-        geneRows!.addRow(cols, vals, n);
+  const onRecord = (record: RecordView, line: number) => {
+    records++;
+    if (header === null) {
+      header = Array.from({ length: record.length }, (_, k) => record.text(k).trim());
+      headerLine = line;
+      return;
+    }
+    if (layout === null) {
+      const last = record.text(record.length - 1).trim();
+      layout = resolveLayout(path, header, record.length, last === '', spec, notes);
+      cols = new Int32Array(layout.valueIndices.length);
+      vals = new Float64Array(layout.valueIndices.length);
+      if (spec.genesInRows) geneRows = new CsrBatchBuilder(layout.valueIndices.length);
+    }
+    const expected = layout.width + (layout.trailingDelimiter ? 1 : 0);
+    if (record.length !== expected) {
+      // An extra empty last field (a trailing delimiter) is dropped: fields past `expected` are never read.
+      if (!layout.trailingDelimiter && record.length === expected + 1 && record.text(expected).trim() === '') {
+        trailingOnRowsOnly++;
       } else {
-        if (target === null) {
-          checkUniqueValueNames(path, headerLine, layout, spec);
-          target = cohort.alignGenes(layout.valueNames, path);
-          identity = target.every((t, j) => t === j);
-          if (!identity) notes.push('genes are in another order than in the first file; aligned by name');
-          if (spec.labelColumn !== null && layout.labelIndex < 0 && cohort.labels.length > 0) {
-            throw new InputError(
-              `label column '${spec.labelColumn}' is missing from this file but was in an earlier one`,
-              { file: path },
-              describeChoices(spec.labelColumn, layout.names),
-            );
-          }
-        }
-        cohort.addSample(rowId, fileIndex, cols, vals, n, identity ? null : target);
-        if (layout.labelIndex >= 0) cohort.labels.push(emptyToNull(row[layout.labelIndex], spec.missing));
-        for (const index of layout.obsIndices) {
-          const name = layout.names[index];
-          let column = cohort.obs.get(name);
-          if (!column) {
-            column = [];
-            cohort.obs.set(name, column);
-          }
-          column.push(emptyToNull(row[index], spec.missing));
-        }
+        throw raggedError(path, line, record.length, expected, delimiter, layout.trailingDelimiter);
       }
-      if (spec.genesInRows && records === 2) checkUniqueValueNames(path, headerLine, layout, spec);
+    } else if (layout.trailingDelimiter && record.text(expected - 1).trim() !== '') {
+      throw new InputError(
+        `the header ends with an empty column name but this line has a value there ('${record.text(expected - 1)}')`,
+        { file: path, line, column: expected },
+        'name the last column in the header, or remove the extra value',
+      );
+    }
+    const rowId = record.text(layout.idIndex).trim();
+    if (rowId === '') {
+      throw new InputError(
+        `the ${spec.genesInRows ? 'gene' : 'sample'} id is empty`,
+        { file: path, line, column: layout.names[layout.idIndex] },
+        `every record needs an id in column '${layout.names[layout.idIndex]}'; choose another column with --id-column`,
+      );
+    }
+    const n = parseValues(record, line, rowId);
+    if (spec.genesInRows) {
+      geneIds.push(rowId);
+      if (layout.symbolIndex >= 0) geneSymbols.push(emptyToNull(record.text(layout.symbolIndex)));
+      geneRows!.addRow(cols, vals, n);
+      if (geneIds.length === 1) checkUniqueValueNames(path, headerLine, layout, spec);
+      return;
+    }
+    if (target === null) {
+      target = cohort.alignGenes(layout.valueNames, path);
+      identity = target.every((t, j) => t === j);
+      if (!identity) notes.push('genes are in another order than in the first file; aligned by name');
+    }
+    cohort.addSample(rowId, fileIndex, cols, vals, n, identity ? null : target);
+    if (layout.labelIndex >= 0) cohort.labels.push(emptyToNull(record.text(layout.labelIndex), spec.missing));
+    for (const index of layout.obsIndices) {
+      const name = layout.names[index];
+      let column = cohort.obs.get(name);
+      if (!column) {
+        column = [];
+        cohort.obs.set(name, column);
+      }
+      column.push(emptyToNull(record.text(index), spec.missing));
     }
   };
 
   let samplesBefore = cohort.nSamples;
-  const info = await readDelimited(
-    path,
-    { delimiter, kind, onProgress: (bytes) => spec.onProgress?.(bytes, records) },
-    onBlock,
-  );
+  const info = await scanDelimited(path, { delimiter, kind, onProgress: (bytes) => spec.onProgress?.(bytes, records) }, onRecord);
 
   if (header === null) {
     throw new InputError('the file has no header and no data', { file: path }, 'check that the right file was given');
@@ -281,18 +266,18 @@ function addTransposed(
 }
 
 /** Resolves which column is the id, the label, metadata, excluded, or values. */
-function resolveLayout(path: string, header: string[], firstRow: string[], spec: MatrixReadSpec, notes: string[]): Layout {
+function resolveLayout(path: string, header: string[], firstRowLength: number, firstRowEndsEmpty: boolean, spec: MatrixReadSpec, notes: string[]): Layout {
   let names = header.slice();
   let trailingDelimiter = false;
   if (names.length > 1 && names[names.length - 1] === '') {
-    trailingDelimiter = firstRow.length === names.length && firstRow[firstRow.length - 1].trim() === '';
+    trailingDelimiter = firstRowLength === names.length && firstRowEndsEmpty;
     if (trailingDelimiter) {
       names = names.slice(0, -1);
       notes.push('every line ends with a delimiter (an empty last column); dropped that column');
     }
   }
   // R's write.table writes row names without a header cell: the records have one field more.
-  if (!trailingDelimiter && firstRow.length === names.length + 1 && firstRow[firstRow.length - 1].trim() !== '') {
+  if (!trailingDelimiter && firstRowLength === names.length + 1 && !firstRowEndsEmpty) {
     names = ['', ...names];
     notes.push('the header has one field fewer than the records (R row-name layout); the first field of each record is its id');
   }

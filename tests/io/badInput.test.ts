@@ -151,6 +151,11 @@ describe('ingest of text encodings and layouts', () => {
     expect(result.vars.gene_id).toEqual(['g1', 'g2']);
   });
 
+  it('quoted line break keeps physical line numbers', async () => {
+    const message = await inputErrorOf(ingest({ inputs: [file('sample,"gene\nA",g2\nS1,1,2\nS2,x,3\n')] }));
+    expect(message).toContain("line 4, column 'gene\nA'");
+  });
+
   it('blank lines keep line numbers', async () => {
     const message = await inputErrorOf(ingest({ inputs: [file('sample,g1\n\nS1,1\n\nS2,x\n')] }));
     expect(message).toContain('line 5');

@@ -30,6 +30,12 @@ describe('CsrBatchBuilder', () => {
     expect(build(5).finish().map((batch) => batch.nRows)).toEqual([5, 5, 5, 5, 3]);
   });
 
+  it('ends a batch at the entry limit', () => {
+    const builder = new CsrBatchBuilder(4, 100, 6);
+    for (let r = 0; r < 5; r++) builder.addRow([0, 1, 2], [1, 2, 3], 3);
+    expect(builder.finish().map((batch) => batch.nRows)).toEqual([2, 2, 1]);
+  });
+
   it('counts rows and entries after finish', () => {
     const builder = build(5);
     builder.finish();
