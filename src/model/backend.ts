@@ -1,6 +1,8 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { Logger } from '../util/log.js';
 
 /** Backend requested on the command line; 'tensorflow' is the native backend of tfjs-node or tfjs-node-gpu. */
@@ -66,6 +68,9 @@ export async function initBackend(choice: BackendChoice, log?: Logger): Promise<
   }
 
   if (choice === 'wasm' || choice === 'auto') {
+    // Point at the package's .wasm files explicitly, so that bundled or relocated code finds them.
+    const wasmDir = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+    setWasmPaths(`${wasmDir}/`);
     if (await tf.setBackend('wasm')) {
       await tf.ready();
       active = { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT') };

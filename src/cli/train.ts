@@ -1,0 +1,84 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
+import { PIPELINE_DEFAULTS } from '../../pipeline/index.js';
+import { runTrain } from '../stages/train.js';
+import { parseChoice, parseInteger, parseIntegerList, parseNumber, pickDefined } from './parse.js';
+import { runStandaloneStage } from './standalone.js';
+
+const d = TRAIN_DEFAULTS;
+
+/** Adds the train stage's options; `genevae run` composes them with the other stages'. */
+export function addTrainOptions(command: Command): Command {
+  return command
+    .option('--latent-dim <dims>', `latent dimensions of the VAE (default: ${d.latentDim})`, parseInteger(1))
+    .option('--hidden-dims <widths>', `comma-separated widths of the encoder's hidden layers; the decoder mirrors them (default: ${d.hiddenDims.join(',')})`, parseIntegerList)
+    .option('--dropout <rate>', `dropout rate on the encoder's hidden layers, in [0, 1) (default: ${d.dropout})`, parseNumber(0, 0.99))
+    .option('--no-layer-norm', 'do not apply layer normalization in the hidden layers (default: apply it)')
+    .option(
+      '--likelihood <kind>',
+      `decoder likelihood: gaussian on normalized values, nb or zinb on raw counts, auto for nb when the input holds counts and gaussian otherwise (default: ${d.likelihood})`,
+      parseChoice(['auto', 'gaussian', 'nb', 'zinb'] as const),
+    )
+    .option('--prior <kind>', `latent prior: normal, or mixture (Gaussian mixture with learned means and variances) (default: ${d.prior})`, parseChoice(['normal', 'mixture'] as const))
+    .option('--mixture-components <k>', `components of the mixture prior (default: ${d.mixtureComponents})`, parseInteger(1))
+    .option('--epochs <n>', `maximum passes over the training samples (default: ${d.epochs})`, parseInteger(1))
+    .option('--batch-size <n>', `batch size; with DP the expected size of each Poisson batch (default: ${d.batchSize})`, parseInteger(1))
+    .option('--learning-rate <rate>', `Adam learning rate (default: ${d.learningRate})`, parseNumber(0, Infinity, { exclusiveMin: true }))
+    .option('--kl-warmup <fraction>', `fraction of the planned steps over which the KL weight rises from 0 to beta (default: ${d.klWarmupFraction})`, parseNumber(0, 1))
+    .option('--beta <weight>', `weight of the KL term after warm-up (default: ${d.beta})`, parseNumber(0))
+    .option('--validation-fraction <fraction>', `fraction of samples held out for the validation ELBO and early stopping, 0 for none (default: ${d.validationFraction})`, parseNumber(0, 0.9))
+    .option('--early-stopping-patience <epochs>', `epochs without a better validation loss before training stops, 0 to never stop early (default: ${d.earlyStoppingPatience})`, parseInteger(0))
+    .option('--no-dp', 'train without differential privacy (the model is then not privacy-protected)')
+    .option('--clip-norm <norm>', `per-example gradient clipping norm C of DP-SGD (default: ${d.clipNorm})`, parseNumber(0, Infinity, { exclusiveMin: true }))
+    .option('--noise-multiplier <sigma>', 'DP-SGD noise standard deviation divided by C (default: calibrated from --target-epsilon)', parseNumber(0, Infinity, { exclusiveMin: true }))
+    .option('--target-epsilon <epsilon>', `epsilon that the calibrated noise reaches after the planned steps (default: ${d.targetEpsilon})`, parseNumber(0, Infinity, { exclusiveMin: true }))
+    .option('--delta <delta>', 'delta of (epsilon, delta)-DP; must be below 1 / number of samples (default: 1 / (10 x samples))', parseNumber(0, 1, { exclusiveMin: true }))
+    .option('--accountant <name>', `privacy accountant: rdp or pld (default: ${d.accountant})`, parseChoice(['rdp', 'pld'] as const))
+    .option('--backend <name>', `TensorFlow.js backend: auto (tfjs-node-gpu, tfjs-node, wasm, cpu, the first installed), wasm, cpu or tensorflow (default: ${d.backend})`, parseChoice(['auto', 'wasm', 'cpu', 'tensorflow'] as const))
+    .option('--train-workers <n>', `worker threads computing each batch's gradients, one backend each (default: ${d.workers})`, parseInteger(1, 64));
+}
+
+/** The train options set on the command line; unset ones are left out so defaults apply. */
+export function trainOptionsFrom(parsed: Record<string, unknown>): Partial<TrainOptions> {
+  const out = pickDefined<TrainOptions>(parsed, [
+    'latentDim',
+    'hiddenDims',
+    'dropout',
+    'likelihood',
+    'prior',
+    'mixtureComponents',
+    'epochs',
+    'batchSize',
+    'learningRate',
+    'beta',
+    'validationFraction',
+    'earlyStoppingPatience',
+    'clipNorm',
+    'noiseMultiplier',
+    'targetEpsilon',
+    'delta',
+    'accountant',
+    'backend',
+  ]);
+  if (parsed.klWarmup !== undefined) out.klWarmupFraction = parsed.klWarmup as number;
+  if (parsed.trainWorkers !== undefined) out.workers = parsed.trainWorkers as number;
+  if (parsed.layerNorm === false) out.layerNorm = false;
+  if (parsed.dp === false) out.dp = false;
+  return out;
+}
+
+export function registerTrain(program: Command): void {
+  addTrainOptions(
+    program
+      .command('train')
+      .argument('<run-dir>', 'run directory whose normalize stage has completed')
+      .description('train the VAE with DP-SGD and write latents, history and the model (writes 03-train/)')
+      .option('--privacy-dir <dir>', `directory of the privacy ledger and budget policy (default: ${PIPELINE_DEFAULTS.privacyDir})`)
+      .option('--force', 'rerun even when inputs and options are unchanged'),
+  ).action(async (runDir: string, parsed: Record<string, unknown>) => {
+    const privacyDir = resolve((parsed.privacyDir as string | undefined) ?? d.privacyDir);
+    const options: TrainOptions = { ...d, ...trainOptionsFrom(parsed), privacyDir };
+    await runStandaloneStage(runDir, 'train', options, runTrain, { force: Boolean(parsed.force) });
+  });
+}

@@ -1,0 +1,156 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { NORMALIZE_DEFAULTS } from '../../pipeline/normalize.js';
+import { TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
+import { csrToTable, readFrame, readTable, tableToDense, writeFrame, writeTable } from '../../src/io/arrow.js';
+import { csrFromDense } from '../../src/matrix/csr.js';
+import { encodeCohort } from '../../src/model/encode.js';
+import { loadModel } from '../../src/model/saved.js';
+import { VaeModel } from '../../src/model/vae.js';
+import { runNormalize } from '../../src/stages/normalize.js';
+import { runTrain, type TrainSummary } from '../../src/stages/train.js';
+import { InputError } from '../../src/util/errors.js';
+import { Rng } from '../../src/util/rng.js';
+import { testContext } from '../helpers/context.js';
+
+const SAMPLES = 90;
+const GENES = 30;
+
+/** Counts of three groups with different gene programmes, as ingest would write them. */
+function cohortCounts(seed = 4): number[] {
+  const rng = new Rng(seed);
+  const values: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    for (let g = 0; g < GENES; g++) values.push(rng.negativeBinomial(g % 3 === i % 3 ? 30 : 5, 4));
+  }
+  return values;
+}
+
+async function normalizedRun(values = cohortCounts()) {
+  const ingest = testContext('ingest');
+  const sampleIds = Array.from({ length: SAMPLES }, (_, i) => `s${i}`);
+  writeFrame(join(ingest.outputDir, 'obs.arrow'), { sample_id: sampleIds, label: sampleIds.map((_, i) => `group${i % 3}`) });
+  writeFrame(join(ingest.outputDir, 'var.arrow'), { gene_id: Array.from({ length: GENES }, (_, j) => `g${j}`) });
+  writeTable(join(ingest.outputDir, 'X.arrow'), csrToTable(csrFromDense(SAMPLES, GENES, values)));
+  const normalize = testContext('normalize', ingest.runDir);
+  await runNormalize(normalize, { ...NORMALIZE_DEFAULTS, minSamplesPerGene: 0 });
+  return ingest.runDir;
+}
+
+function options(overrides: Partial<TrainOptions> = {}): TrainOptions {
+  return {
+    ...TRAIN_DEFAULTS,
+    hiddenDims: [16],
+    latentDim: 3,
+    epochs: 3,
+    batchSize: 16,
+    privacyDir: mkdtempSync(join(tmpdir(), 'genevae-privacy-')),
+    backend: 'wasm',
+    ...overrides,
+  };
+}
+
+async function train(runDir: string, overrides: Partial<TrainOptions> = {}) {
+  const ctx = testContext('train', runDir);
+  const result = await runTrain(ctx, options(overrides));
+  return { ctx, summary: result.summary as unknown as TrainSummary, warnings: result.warnings };
+}
+
+describe('train stage', () => {
+  it('writes latents, history, losses, loadings and the model', async () => {
+    const runDir = await normalizedRun();
+    const { ctx, summary } = await train(runDir, { dp: false, likelihood: 'gaussian' });
+    const latent = readTable(join(ctx.outputDir, 'latent.arrow'));
+    expect(latent.numRows).toBe(SAMPLES);
+    expect(tableToDense(latent, 'z').nCols).toBe(3);
+    const history = JSON.parse(readFileSync(join(ctx.outputDir, 'history.json'), 'utf8')) as unknown[];
+    expect(history).toHaveLength(3);
+    const losses = readFrame(join(ctx.outputDir, 'sample_losses.arrow'));
+    expect(new Set(losses.split as string[])).toEqual(new Set(['train', 'validation']));
+    expect((losses.split as string[]).filter((s) => s === 'validation')).toHaveLength(summary.nValidation);
+    expect(readTable(join(ctx.outputDir, 'gene_loadings.arrow')).numRows).toBe(GENES);
+    expect(summary.privacy.dp).toBe(false);
+    expect(summary.backend.name).toBe('wasm');
+  });
+
+  it('saves a model that reproduces the latents', async () => {
+    const runDir = await normalizedRun();
+    const { ctx } = await train(runDir, { dp: false });
+    const saved = loadModel(join(ctx.outputDir, 'model'));
+    const x = tableToDense(readTable(join(runDir, '02-normalize', 'X.arrow')), 'values');
+    const model = new VaeModel(saved.config.architecture, saved.layout, saved.parameters, { training: false });
+    const means = model.encodeMeans(x.data, x.nRows);
+    model.dispose();
+    expect(Array.from(means)).toEqual(Array.from(tableToDense(readTable(join(ctx.outputDir, 'latent.arrow')), 'z').data));
+  });
+
+  it('repeats latents without DP', async () => {
+    const runDir = await normalizedRun();
+    const first = await train(runDir, { dp: false });
+    const a = readFileSync(join(first.ctx.outputDir, 'latent.arrow'));
+    const second = await train(runDir, { dp: false });
+    expect(readFileSync(join(second.ctx.outputDir, 'latent.arrow')).equals(a)).toBe(true);
+  });
+
+  it('picks a count likelihood for counts', async () => {
+    const { summary } = await train(await normalizedRun(), { dp: false });
+    expect(summary.likelihood).toBe('nb');
+  });
+
+  it('writes mixture components', async () => {
+    const { ctx } = await train(await normalizedRun(), { dp: false, prior: 'mixture', mixtureComponents: 3, likelihood: 'zinb' });
+    const latent = readFrame(join(ctx.outputDir, 'latent.arrow'));
+    const components = latent.prior_component as Int32Array;
+    expect(components).toHaveLength(SAMPLES);
+    expect(components.every((c) => c >= 0 && c < 3)).toBe(true);
+  });
+
+  it('spends at most the target epsilon with DP', async () => {
+    const { summary } = await train(await normalizedRun(), { targetEpsilon: 2 });
+    expect(summary.privacy.dp).toBe(true);
+    expect(summary.privacy.sampling).toBe('poisson');
+    expect(summary.privacy.steps).toBe(summary.privacy.plannedSteps);
+    expect(summary.privacy.epsilon!).toBeLessThanOrEqual(2);
+    expect(summary.privacy.epsilon!).toBeGreaterThan(1.9);
+    expect(summary.privacy.ledgerEntryId).not.toBeNull();
+  });
+
+  it('records the run in the ledger', async () => {
+    const privacyDir = mkdtempSync(join(tmpdir(), 'genevae-privacy-'));
+    await train(await normalizedRun(), { privacyDir });
+    const ledger = readFileSync(join(privacyDir, 'ledger.jsonl'), 'utf8').trim().split('\n');
+    expect(ledger.length).toBeGreaterThan(0);
+  });
+
+  it('rejects a delta at or above 1/n', async () => {
+    const runDir = await normalizedRun();
+    await expect(train(runDir, { delta: 1 / SAMPLES })).rejects.toThrow(InputError);
+  });
+
+  it('rejects a count likelihood without counts', async () => {
+    const values = cohortCounts().map((v) => v + 0.5);
+    await expect(train(await normalizedRun(values), { dp: false, likelihood: 'nb' })).rejects.toThrow(/needs raw counts/);
+  });
+});
+
+describe('encodeCohort', () => {
+  it('embeds a new cohort and reports missing genes', async () => {
+    const runDir = await normalizedRun();
+    await train(runDir, { dp: false, likelihood: 'gaussian' });
+    const values = cohortCounts(9);
+    const keep = Array.from({ length: GENES }, (_, j) => j).filter((j) => j !== 4);
+    const lines = [['sample_id', ...keep.map((j) => `g${j}`), 'extra_gene'].join(',')];
+    for (let i = 0; i < 12; i++) lines.push([`new${i}`, ...keep.map((j) => values[i * GENES + j]), 7].join(','));
+    const csv = join(mkdtempSync(join(tmpdir(), 'genevae-encode-')), 'new.csv');
+    writeFileSync(csv, lines.join('\n') + '\n');
+    const encoded = await encodeCohort(runDir, csv);
+    expect(encoded.sampleIds).toHaveLength(12);
+    expect(encoded.latent.nCols).toBe(3);
+    expect(encoded.alignment.missing).toEqual(['g4']);
+    expect(encoded.alignment.extra).toEqual(['extra_gene']);
+    expect(encoded.latent.data.every(Number.isFinite)).toBe(true);
+    expect(existsSync(csv)).toBe(true);
+  });
+});
