@@ -4,7 +4,7 @@ export interface ReportOptions {
   title: string | null;
   /**
    * Largest number of points drawn in one scatter plot; larger cohorts are sampled (every
-   * cluster keeps at least 25 points) and the plot says how many it shows. Default 5,000.
+   * cluster keeps at least 25 points) and the caption states how many it shows. Default 5,000.
    */
   maxScatterPoints: number;
   /** Directory of the privacy ledger whose audit table the report shows. Default 'privacy'. */

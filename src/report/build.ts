@@ -26,7 +26,7 @@ export interface BuiltReport {
 
 /**
  * Renders the whole report from a run's recorded outputs. A section whose stage has not run
- * says so in place; a section that fails to render shows the error in place, so one broken
+ * states so in place. A section that fails to render shows its error in place, so one broken
  * table never loses the rest of the report.
  */
 export async function buildReport(data: RunData, options: ReportOptions, seed: number, audit: LedgerAuditView | null): Promise<BuiltReport> {

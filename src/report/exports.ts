@@ -15,7 +15,8 @@ export interface ExportedTable {
 
 /** Shortest decimal text that reads back as the same float32 (at most 9 significant digits). */
 export function formatFloat32(value: number): string {
-  if (!Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'inf' : '-inf';
+  if (Number.isNaN(value)) return 'NaN';
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
   const target = Math.fround(value);
   for (let digits = 6; digits < 9; digits++) {
     const text = target.toPrecision(digits);
@@ -44,7 +45,7 @@ export function writeFrameTsv(path: string, frame: Frame): void {
   writeFileAtomic(path, lines.join('\n') + '\n');
 }
 
-/** A per-sample matrix as a frame: sample_id, then one float32 column per dimension named prefix_1..prefix_d. */
+/** Converts a per-sample matrix to a frame: sample_id, then one float32 column per dimension named prefix_1..prefix_d. */
 function matrixFrame(matrix: SampleMatrix, prefix: string): Frame {
   const frame: Frame = { sample_id: matrix.sampleIds };
   const { nRows, nCols, data } = matrix.matrix;
@@ -71,7 +72,7 @@ function writeBoth(dir: string, name: string, frame: Frame): ExportedTable {
  * - umap.{tsv,arrow}: sample_id, umap_1, umap_2 (from 04-cluster/umap.arrow);
  * - clusters.{tsv,arrow}: sample_id, label (when the cohort has labels), then every cluster
  *   assignment column of 04-cluster/clusters.arrow (for example kmeans).
- * A table whose source is missing is not written; `skipped` says why.
+ * A table whose source is missing is not written, and `skipped` records why.
  */
 export function writeExports(data: RunData, dir: string): { tables: ExportedTable[]; skipped: string[] } {
   mkdirSync(dir, { recursive: true });

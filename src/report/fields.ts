@@ -1,7 +1,7 @@
 /**
  * Defensive reads of JSON written by other stages. A summary.json may come from an older
  * version of a stage or lack a field, so every read checks the type and returns null when
- * the value is missing or of another kind; the report then shows "not available".
+ * the value is missing or of another kind. The report then shows "not available".
  */
 export class Fields<T = Record<string, unknown>> {
   readonly value: Record<string, unknown>;

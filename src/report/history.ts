@@ -51,7 +51,7 @@ function toRecords(rows: Record<string, unknown>[]): EpochRecord[] {
 }
 
 /**
- * The training history: the train summary's `history` array when present, else
+ * Reads the training history: the train summary's `history` array when present, else
  * 03-train/history.json, else the columns of 03-train/history.arrow. Empty when none exists.
  */
 export function readHistory(data: RunData): EpochRecord[] {

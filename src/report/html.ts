@@ -54,7 +54,7 @@ export function renderTable(options: TableOptions): string {
   return `<div class="table-wrap"><table class="${classes}">${caption}<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
-/** A two-column table of facts: label and value (value is HTML). */
+/** Renders a two-column table of facts: label and value (the value is HTML). */
 export function renderFacts(facts: [string, string][], caption?: string): string {
   const rows = facts.map(([label, value]) => `<tr><th scope="row">${escapeHtml(label)}</th><td>${value}</td></tr>`);
   const head = caption ? `<caption>${caption}</caption>` : '';
@@ -78,12 +78,12 @@ export function humanizeKey(key: string): string {
 
 export type CalloutKind = 'info' | 'warning' | 'danger' | 'ok';
 
-/** A boxed paragraph that stands out: warnings, the privacy statement, a skipped step. */
+/** Renders a highlighted box for warnings, the privacy statement or a skipped step. */
 export function renderCallout(kind: CalloutKind, title: string, bodyHtml: string): string {
   return `<div class="callout ${kind}" role="note"><p class="callout-title">${escapeHtml(title)}</p>${bodyHtml}</div>`;
 }
 
-/** A list of items that are already HTML. */
+/** Renders a bulleted list of items that are already HTML. */
 export function renderList(items: string[]): string {
   if (items.length === 0) return '';
   return `<ul>${items.map((item) => `<li>${item}</li>`).join('')}</ul>`;
@@ -102,7 +102,7 @@ export interface Section {
   scatter?: { drawn: number; samples: number };
 }
 
-/** A section that did not run: its heading stays, with the reason in words. */
+/** Builds the section of a stage that did not run: its heading stays, with the reason in words. */
 export function skippedSection(id: string, title: string, reason: string): Section {
   return {
     id,
@@ -112,7 +112,7 @@ export function skippedSection(id: string, title: string, reason: string): Secti
   };
 }
 
-/** A sub-part of a section that could not be drawn, with the reason. */
+/** Renders the place of a table or plot that could not be drawn, with the reason. */
 export function unavailable(what: string, reason: string): string {
   return `<p class="unavailable"><strong>${escapeHtml(what)}:</strong> ${NOT_AVAILABLE} (${escapeHtml(reason)})</p>`;
 }

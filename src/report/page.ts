@@ -53,6 +53,11 @@ summary { cursor: pointer; color: var(--accent); }
  * must render with JavaScript disabled), so this only adds sorting.
  */
 const SORT_SCRIPT = `
+function sortKey(cell) {
+  if (!cell) return '';
+  if (cell.dataset.sort !== undefined) return cell.dataset.sort;
+  return cell.textContent || '';
+}
 document.querySelectorAll('table.sortable').forEach(function (table) {
   table.querySelectorAll('thead th').forEach(function (th, column) {
     th.addEventListener('click', function () {
@@ -63,10 +68,9 @@ document.querySelectorAll('table.sortable').forEach(function (table) {
       var body = table.tBodies[0];
       var rows = Array.prototype.slice.call(body.rows);
       rows.sort(function (a, b) {
-        var x = a.cells[column], y = b.cells[column];
-        var u = x ? (x.dataset.sort !== undefined ? x.dataset.sort : x.textContent) : '';
-        var v = y ? (y.dataset.sort !== undefined ? y.dataset.sort : y.textContent) : '';
-        var order = numeric ? (parseFloat(u) || 0) - (parseFloat(v) || 0) : String(u).localeCompare(String(v));
+        var u = sortKey(a.cells[column]);
+        var v = sortKey(b.cells[column]);
+        var order = numeric ? (parseFloat(u) || 0) - (parseFloat(v) || 0) : u.localeCompare(v);
         return ascending ? order : -order;
       });
       rows.forEach(function (row) { body.appendChild(row); });

@@ -3,9 +3,9 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { escapeHtml } from './format.js';
 
 /**
- * Static plots: a Vega-Lite spec is compiled and rendered to SVG in Node (vega's headless
- * renderer needs neither a browser nor a canvas), then embedded inline in the report, so the
- * page shows every plot with JavaScript disabled and fetches nothing.
+ * Static plots. A Vega-Lite spec is compiled and rendered to SVG in Node, because vega's
+ * headless renderer needs neither a browser nor a canvas. The SVG is embedded inline in the
+ * report, so the page shows every plot with JavaScript disabled and fetches nothing.
  */
 
 /** Settings shared by every plot: no per-mark ARIA labels (they would double the SVG size), a plain font. */
@@ -49,7 +49,7 @@ export function compactSvg(svg: string, idPrefix: string): string {
     .replace(/(xlink:)?href="#([^"]+)"/g, (_m, xlink: string | undefined, id: string) => `${xlink ?? ''}href="#${safePrefix}-${id}"`);
 }
 
-/** An inline SVG plot in a figure with its caption; `name` identifies the plot for tests and anchors. */
+/** Renders a spec as an inline SVG figure with its caption; `name` identifies the plot for tests and anchors. */
 export async function renderFigure(name: string, spec: TopLevelSpec, captionHtml: string): Promise<string> {
   const svg = await renderSvg(spec, `plot-${name}`);
   return `<figure class="plot" id="plot-${escapeHtml(name)}" data-plot="${escapeHtml(name)}">${svg}<figcaption>${captionHtml}</figcaption></figure>`;

@@ -14,8 +14,8 @@ export interface SampleMatrix {
 }
 
 /**
- * What the report knows about a run: the manifest, each completed stage's summary.json,
- * and the stage tables, read lazily. Nothing here throws on a missing or unreadable file;
+ * A run's recorded outputs as the report reads them: the manifest, each completed stage's
+ * summary.json, and the stage tables, read lazily. Nothing here throws on a missing or unreadable file;
  * it returns null and records the problem, which the report lists.
  */
 export class RunData {
@@ -42,7 +42,7 @@ export class RunData {
     return this.manifest?.runId ?? this.runDir.split(/[\\/]/).filter(Boolean).pop() ?? 'run';
   }
 
-  /** Whether the stage completed (its summary.json exists). */
+  /** Returns true when the stage completed (its summary.json exists). */
   completed(stage: StageName): boolean {
     return this.summaries[stage] !== undefined;
   }

@@ -1,12 +1,12 @@
 import { Rng } from '../util/rng.js';
 
-/** Fewest points kept from each group when a scatter is sampled, so small clusters stay visible. */
+/** Minimum points kept from each group when a scatter is sampled, so small clusters stay visible. */
 const MIN_PER_GROUP = 25;
 
 /**
  * Chooses which samples a scatter plot draws when there are more than `max`. Each group keeps a
  * share proportional to its size but at least min(size, 25) points, so a rare cluster does not
- * vanish; the result may therefore exceed `max` by up to 25 points per group. The returned
+ * vanish. The result may therefore exceed `max` by up to 25 points per group. The returned
  * indices are in a seeded random order, so that no group is always drawn on top of another.
  */
 export function sampleForScatter(groups: ArrayLike<string | number>, max: number, seed: number): Int32Array {

@@ -10,7 +10,7 @@ import { RunData } from '../report/run-data.js';
 import type { LedgerAuditView } from '../report/sections/privacy.js';
 import type { SectionStatus } from '../report/html.js';
 
-/** What the report stage records in 06-report/summary.json. */
+/** Summary of the report stage, recorded in 06-report/summary.json. */
 export interface ReportSummary {
   /** Bytes of index.html. */
   bytes: number;
@@ -40,8 +40,8 @@ function auditLedgerView(privacyDir: string): LedgerAuditView {
 /**
  * Writes the run's report. Reads every completed stage's summary.json and tables, manifest.json
  * and the privacy ledger, and writes in the stage directory:
- * - index.html: the self-contained report (inline CSS and SVG plots, a small inline script that
- *   only sorts tables; it fetches nothing and reads fully with JavaScript disabled);
+ * - index.html: the self-contained report with inline CSS and SVG plots. Its one inline script
+ *   only sorts tables, so the page fetches nothing and reads fully with JavaScript disabled;
  * - exports/latent.{tsv,arrow}: sample_id, z_1..z_d;
  * - exports/umap.{tsv,arrow}: sample_id, umap_1, umap_2;
  * - exports/clusters.{tsv,arrow}: sample_id, label (when known), one column per clustering.

@@ -11,7 +11,7 @@ import { testContext } from '../helpers/context.js';
 import { writeRunFixture } from '../report/fixture.js';
 
 /**
- * Opens reports in Debian's headless Chromium and checks what a reader sees: every section and
+ * Opens reports in Debian's headless Chromium and checks what a reader gets: every section and
  * plot rendered, no console errors, no request leaving the file. Playwright never downloads a
  * browser here; it drives the system chromium package.
  */

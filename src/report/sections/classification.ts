@@ -30,7 +30,7 @@ function modelsOf(summary: Fields<ClassifyFields>): ModelView[] {
   return names.map((name) => ({ name, report: new Fields(results.raw(name)) }));
 }
 
-/** A score as (mean, spread): from `folds[key]` {mean, sd}, or a bare number or {mean, sd} at the top level. */
+/** Reads a score as (mean, spread) from `folds[key]`, falling back to a bare number or {mean, sd} at the top level. */
 function scoreOf(report: Fields, key: string): { mean: number | null; sd: number | null } {
   const candidates = [report.object('folds').raw(key), report.object('scores').raw(key), report.object('metrics').raw(key), report.raw(key)];
   for (const value of candidates) {

@@ -1,7 +1,7 @@
 import type { ReportOptions } from '../../../pipeline/report.js';
 import type { RunData } from '../run-data.js';
 
-/** What every section renderer receives. */
+/** Inputs of every section renderer. */
 export interface SectionContext {
   data: RunData;
   options: ReportOptions;

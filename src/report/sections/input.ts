@@ -108,6 +108,8 @@ function renderShape(ingest: Fields<IngestFields>, normalize: Fields<NormalizeSu
   const min = values.number('min') ?? profile.number('min');
   const max = values.number('max') ?? profile.number('max');
   const allIntegers = values.boolean('allIntegers') ?? profile.boolean('allIntegers');
+  let integers = NOT_AVAILABLE;
+  if (allIntegers !== null) integers = allIntegers ? 'yes' : 'no';
   const facts: [string, string][] = [
     ['samples', formatInteger(ingest.number('nSamples'))],
     ['genes', formatInteger(ingest.number('nGenes'))],
@@ -115,7 +117,7 @@ function renderShape(ingest: Fields<IngestFields>, normalize: Fields<NormalizeSu
     ['sparsity (fraction of zeros)', formatPercent(ingest.number('sparsity'))],
     ['value range', min === null && max === null ? NOT_AVAILABLE : `${formatNumber(min, 4)} to ${formatNumber(max, 4)}`],
     ['median / 99th percentile of non-zero values', profile.isEmpty ? NOT_AVAILABLE : `${formatNumber(profile.number('medianNonzero'), 4)} / ${formatNumber(profile.number('p99Nonzero'), 4)}`],
-    ['all values integers', allIntegers === null ? NOT_AVAILABLE : allIntegers ? 'yes' : 'no'],
+    ['all values integers', integers],
     ['negative values', formatInteger(values.number('negativeCount') ?? profile.number('negativeCount'))],
     ['missing cells', values.has('missingCells') ? `${formatInteger(values.number('missingCells'))} (policy: ${escapeHtml(values.string('missingPolicy') ?? '?')})` : NOT_AVAILABLE],
     [
@@ -150,12 +152,14 @@ async function renderLibrarySizes(librarySizes: ArrayLike<number>, counts: boole
 
 function renderExclusions(ingest: Fields<IngestFields>, normalize: Fields<NormalizeSummary>): string {
   const items: string[] = [];
+
   const excluded = ingest.records<IngestSummary['excluded'][number]>('excluded').filter((e) => e.strings('columns').length > 0);
   if (excluded.length === 0) items.push('Columns left out at ingest: none.');
   for (const entry of excluded) {
     const columns = entry.strings('columns');
     items.push(`Columns left out of <code>${escapeHtml(basename(entry.string('file') ?? ''))}</code>: ${escapeHtml(preview(columns))} (${formatInteger(columns.length)}).`);
   }
+
   const genes = ingest.object<IngestSummary['genes']>('genes');
   if (genes.number('allZero') !== null) items.push(`Genes that are zero in every sample: ${formatInteger(genes.number('allZero'))}.`);
   const renamed = genes.array('renamed').length;
@@ -163,11 +167,13 @@ function renderExclusions(ingest: Fields<IngestFields>, normalize: Fields<Normal
   const conflicts = genes.array('ensemblVersionConflicts').length;
   if (conflicts > 0) items.push(`Ensembl ids present both with and without a version suffix: ${formatInteger(conflicts)}.`);
   if (ingest.number('samplesAllZero') !== null) items.push(`Samples whose values are all zero: ${formatInteger(ingest.number('samplesAllZero'))}.`);
+
   const genesIn = normalize.number('genesIn');
   const genesKept = normalize.number('genesKept');
   if (genesIn !== null && genesKept !== null) {
     items.push(`Genes dropped by normalize for being detected in too few samples: ${formatInteger(genesIn - genesKept)} of ${formatInteger(genesIn)}.`);
   }
+
   const metadata = ingest.object<NonNullable<IngestSummary['metadata']>>('metadata');
   if (!metadata.isEmpty) {
     const unmatched = metadata.object('unmatchedSamples');

@@ -10,9 +10,9 @@ import type { RunData } from '../run-data.js';
 import { dpEnabled, privacyFields } from './privacy.js';
 
 /**
- * The methods paragraph at the top of the report: what was done, in words, with the numbers,
- * as a methods section of a paper would state it. Each sentence uses only recorded values and
- * says "not run" for a stage that did not complete.
+ * Renders the methods paragraphs at the top of the report: what was done, in words, with the
+ * numbers, as the methods section of a paper states it. Each sentence uses only recorded
+ * values, and a stage that did not complete reads "not run".
  */
 export function renderMethods(data: RunData): string {
   const sentences = [inputSentence(data), normalizeSentence(data), modelSentence(data), clusterSentence(data), classifySentence(data)];

@@ -11,11 +11,11 @@ import type { SectionContext } from './context.js';
  */
 export type PrivacyFields = TrainPrivacy & { datasetFingerprint: string; protectedStatistics: string };
 
-/** What the privacy ledger audit returned, or why it could not run. */
+/** Result of the privacy ledger audit, or the reason it could not run. */
 export interface LedgerAuditView {
   /** The audit result as returned by the audit module; rendered defensively. */
   result: unknown;
-  /** Why no audit is shown, when `result` is null. */
+  /** Reason no audit is shown, when `result` is null. */
   error: string | null;
   ledgerPath: string;
 }
@@ -25,7 +25,7 @@ export function privacyFields(train: Fields<TrainSummary>): Fields<PrivacyFields
   return train.object<PrivacyFields>('privacy');
 }
 
-/** Whether the run trained with DP-SGD: the train summary's statement first, else the recorded train options. */
+/** Reports whether the run trained with DP-SGD: the train summary's statement first, else the recorded train options. */
 export function dpEnabled(train: Fields<TrainSummary>, options: Fields<TrainOptions>): boolean | null {
   return privacyFields(train).boolean('dp') ?? options.boolean('dp');
 }
