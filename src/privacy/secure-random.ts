@@ -1,0 +1,112 @@
+import { createCipheriv, createHash, randomFillSync } from 'node:crypto';
+
+/**
+ * Randomness for DP-SGD's batch sampling and noise.
+ *
+ * It never comes from the run's recorded seed: anyone holding that seed could replay which
+ * examples joined each batch, which voids the privacy amplification by sampling that the
+ * accountant counts on, and could subtract the noise from the released model. By default the
+ * bytes come from the operating system's CSPRNG (node:crypto). `insecureForTests` gives a
+ * reproducible stream for tests only, and the privacy ledger marks runs that used it.
+ *
+ * NOTE: the noise is rounded to float32 and drawn with the Box-Muller transform, so it has the
+ * known floating-point artefacts of textbook Gaussian samplers (Mironov 2012 showed such
+ * artefacts can leak for the Laplace mechanism). No mitigation such as snapping is applied.
+ */
+export class SecureRandom {
+  /** Bytes drawn per refill: large blocks amortise the cost of each call into the CSPRNG. */
+  private static readonly BLOCK_BYTES = 1 << 20;
+
+  private readonly block = new Uint8Array(SecureRandom.BLOCK_BYTES);
+  private readonly words = new Uint32Array(this.block.buffer);
+  /** Next unused 32-bit word of `block`. */
+  private next = SecureRandom.BLOCK_BYTES / 4;
+
+  private constructor(
+    private readonly fill: (bytes: Uint8Array) => void,
+    /** True for the seeded test stream, whose batches and noise anyone can reproduce. */
+    readonly insecure: boolean,
+  ) {}
+
+  /** Randomness from the operating system's CSPRNG; what training uses. */
+  static fromSystem(): SecureRandom {
+    return new SecureRandom((bytes) => randomFillSync(bytes), false);
+  }
+
+  /**
+   * A reproducible stream (AES-256-CTR keyed by a hash of `seed`), for tests only: a model
+   * trained with it has no privacy guarantee, and the ledger records it as insecure.
+   */
+  static insecureForTests(seed: number): SecureRandom {
+    const key = createHash('sha256').update(`genevae insecure test seed ${seed}`).digest();
+    const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+    return new SecureRandom((bytes) => {
+      const stream = cipher.update(Buffer.alloc(bytes.length));
+      bytes.set(stream);
+    }, true);
+  }
+
+  /** A uniform number in [0, 1) with 53 random bits. */
+  uniform(): number {
+    const high = this.word() >>> 5; // 27 bits
+    const low = this.word() >>> 6; // 26 bits
+    return (high * 67108864 + low) / 9007199254740992;
+  }
+
+  /**
+   * Indices of the examples that join one DP-SGD step: each of 0..n-1 independently with
+   * probability q, in increasing order. The batch may be empty, which is a valid step.
+   */
+  poissonBatch(n: number, q: number): Int32Array {
+    if (!(Number.isInteger(n) && n >= 0 && n <= 2 ** 31 - 1)) throw new RangeError(`example count must be an integer in [0, 2^31), got ${n}`);
+    if (!(q >= 0 && q <= 1)) throw new RangeError(`sampling rate must be in [0, 1], got ${q}`);
+    if (q === 0 || n === 0) return new Int32Array(0);
+    if (q === 1) return Int32Array.from({ length: n }, (_, i) => i);
+    const chosen: number[] = [];
+    // Gaps between chosen indices are geometric: P(gap = k) = (1 - q)^k q, drawn by inversion,
+    // so the cost is proportional to the batch size rather than to n.
+    const logSkip = Math.log1p(-q);
+    let index = -1;
+    for (;;) {
+      const u = 1 - this.uniform(); // in (0, 1], so the logarithm is finite
+      index += Math.floor(Math.log(u) / logSkip) + 1;
+      if (index >= n) break;
+      chosen.push(index);
+    }
+    return Int32Array.from(chosen);
+  }
+
+  /**
+   * Fills `out` with independent N(0, std^2) values: the Marsaglia polar method on pairs of
+   * 53-bit uniforms in (-1, 1), which avoids the sine and cosine of Box-Muller.
+   */
+  fillGaussian(out: Float32Array, std: number): void {
+    if (!(std >= 0 && Number.isFinite(std))) throw new RangeError(`standard deviation must be finite and >= 0, got ${std}`);
+    const words = this.words;
+    const scale = 2 / 9007199254740992; // maps a 53-bit integer to [0, 2)
+    let i = 0;
+    while (i < out.length) {
+      if (this.next + 4 > words.length) {
+        this.fill(this.block);
+        this.next = 0;
+      }
+      const at = this.next;
+      this.next += 4;
+      const u = ((words[at] >>> 5) * 67108864 + (words[at + 1] >>> 6)) * scale - 1;
+      const v = ((words[at + 2] >>> 5) * 67108864 + (words[at + 3] >>> 6)) * scale - 1;
+      const s = u * u + v * v;
+      if (s >= 1 || s === 0) continue; // rejected: keeps (u, v) uniform on the unit disc
+      const factor = std * Math.sqrt((-2 * Math.log(s)) / s);
+      out[i++] = u * factor;
+      if (i < out.length) out[i++] = v * factor;
+    }
+  }
+
+  private word(): number {
+    if (this.next === this.words.length) {
+      this.fill(this.block);
+      this.next = 0;
+    }
+    return this.words[this.next++];
+  }
+}
