@@ -4,6 +4,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INGEST_DEFAULTS } from '../pipeline/ingest.js';
+import { readDelimited } from '../src/io/delimited.js';
 import type { StageContext } from '../src/run/stage.js';
 import { STAGE_DIRS } from '../src/run/layout.js';
 import { runIngest, type IngestSummary } from '../src/stages/ingest.js';
@@ -11,10 +12,10 @@ import { Logger } from '../src/util/log.js';
 import { Rng } from '../src/util/rng.js';
 
 /**
- * Ingest benchmark: generates a CSV of counts (default 20,000 samples × 20,000 genes, 75%
- * zeros, about 1 GB) in a temporary directory, ingests it in a child process to measure
- * throughput and peak RSS against the size of the final CSR matrix, and reads the same file
- * with pandas.read_csv (Debian's /usr/bin/python3) when pandas is installed.
+ * Ingest benchmark. It generates a CSV of counts in a temporary directory (by default 20,000
+ * samples × 20,000 genes, 75% zeros, about 1 GB). It ingests the file in a child process and
+ * compares throughput and peak RSS with the size of the final CSR matrix. It reads the same
+ * file with pandas.read_csv (Debian's /usr/bin/python3) when pandas is installed.
  *
  * Environment: GENEVAE_BENCH_INGEST_SAMPLES, GENEVAE_BENCH_INGEST_GENES (matrix size),
  * GENEVAE_BENCH_INGEST_DENSITY (fraction of non-zero cells), GENEVAE_BENCH_INGEST_PANDAS=0
@@ -74,7 +75,7 @@ export function generateCountsCsv(path: string, samples: number, genes: number, 
   return { path, bytes: statSync(path).size, samples, genes, nnz };
 }
 
-/** What the ingest child reports. */
+/** Timings and sizes printed by the ingest child. */
 interface ChildResult {
   seconds: number;
   peakRssBytes: number;
@@ -177,6 +178,17 @@ export async function run(): Promise<object> {
     };
     process.stderr.write(`bench ingest: genevae ${JSON.stringify(genevae)}\n`);
 
+    // papaparse alone (records split into strings, no number parsed), the parser ingest
+    // used before the byte-level reader, as the lower bound of a papaparse-based ingest.
+    const papaparseStart = performance.now();
+    let papaparseRecords = 0;
+    await readDelimited(csv.path, { delimiter: ',', kind: 'text' }, (block) => {
+      papaparseRecords += block.rows.length;
+    });
+    const papaparseSeconds = (performance.now() - papaparseStart) / 1000;
+    const papaparse = { seconds: round(papaparseSeconds), throughputMBps: round(csv.bytes / 1e6 / papaparseSeconds), records: papaparseRecords };
+    process.stderr.write(`bench ingest: papaparse parse only ${JSON.stringify(papaparse)}\n`);
+
     let pandas: object;
     if (process.env.GENEVAE_BENCH_INGEST_PANDAS === '0') {
       pandas = { skipped: 'GENEVAE_BENCH_INGEST_PANDAS=0' };
@@ -198,6 +210,7 @@ export async function run(): Promise<object> {
       file: { samples, genes, density, MB: round(csv.bytes / 1e6), nnz: csv.nnz, generationSeconds: round(generationSeconds) },
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGB: round(totalmem() / 2 ** 30), node: process.version },
       genevae,
+      papaparseParseOnly: papaparse,
       pandas,
     };
   } finally {

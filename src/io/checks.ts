@@ -34,7 +34,7 @@ export interface OrientationCheck {
   geneIdsGeneLike: number;
   /** Fraction of sample ids that look like gene symbols. */
   sampleIdsSymbolLike: number;
-  /** True when the layout looks transposed; `message` says why. */
+  /** True when the layout looks transposed; `message` explains why. */
   suspicious: boolean;
   message: string | null;
 }

@@ -36,9 +36,9 @@ export class ColumnPatterns {
 }
 
 /**
- * The available name closest to `wanted` when it is a plausible typo: same text in another
- * case, or an edit distance of at most a third of its length (two for names of five or more
- * characters, so that a swapped pair of letters is caught). Returns null otherwise.
+ * Returns the available name closest to `wanted` when it is a plausible typo, else null. A
+ * typo is the same text in another case, or an edit distance of at most a third of the length.
+ * Names of five or more characters allow two edits, so that a swapped letter pair is caught.
  */
 export function suggestName(wanted: string, available: readonly string[]): string | null {
   if (available.length === 0) return null;

@@ -2,9 +2,10 @@ import type { CsrMatrix } from '../matrix/csr.js';
 
 /**
  * Builds a CSR matrix as a list of row batches, each an exact-size CsrMatrix of at most
- * `rowsPerBatch` rows and about `entriesPerBatch` entries. A streamed reader appends rows without knowing the final number of
- * entries, and unlike one growing buffer (which needs old and new copies while it doubles)
- * the finished batches never move, so memory stays close to the final size plus one batch.
+ * `rowsPerBatch` rows and about `entriesPerBatch` entries. A streamed reader appends rows
+ * without knowing the final number of entries. One growing buffer would need the old and the
+ * new copy while it doubles, but finished batches never move, so memory stays close to the
+ * final size plus one batch.
  * The batches map one-to-one onto Arrow record batches of X.arrow.
  */
 export class CsrBatchBuilder {
@@ -19,7 +20,7 @@ export class CsrBatchBuilder {
   constructor(
     readonly nCols: number,
     readonly rowsPerBatch = 4096,
-    /** A batch also ends once it holds this many entries, bounding the scratch space (8 bytes per entry). */
+    /** A batch also ends once it contains this many entries, which bounds the scratch space (8 bytes per entry). */
     readonly entriesPerBatch = 1 << 22,
   ) {
     this.indices = new Int32Array(1 << 16);
@@ -46,7 +47,7 @@ export class CsrBatchBuilder {
     if (this.indptr.length - 1 === this.rowsPerBatch || this.count >= this.entriesPerBatch) this.flush();
   }
 
-  /** The finished batches, in row order. Call once: the builder gives up its batches. */
+  /** Returns the finished batches in row order and gives them up, so call it once. */
   finish(): CsrMatrix[] {
     if (this.indptr.length > 1 || this.done.length === 0) this.flush();
     return this.done.splice(0);

@@ -5,7 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../util/errors.js';
 
-/** What a file holds, judged from its first bytes (magic numbers), not from its name. */
+/** The kind of a file, judged from its first bytes (magic numbers), not from its name. */
 export type FileKind = 'text' | 'gzip' | 'arrow-file' | 'arrow-stream' | 'empty';
 
 const GZIP_MAGIC = [0x1f, 0x8b];

@@ -17,8 +17,8 @@ export interface MatrixReadSpec {
   /** Label column of the matrix (samples in rows only). */
   labelColumn: string | null;
   /**
-   * Columns of the metadata file, where a label column missing from the matrix may be found;
-   * null when there is no metadata, so that a label column missing from the header is an error.
+   * Columns of the metadata file, where a label column missing from the matrix may be found.
+   * Null when there is no metadata, so a label column missing from the header is an error.
    */
   labelColumnsElsewhere?: string[] | null;
   /** Columns kept as sample metadata instead of genes (samples in rows only). */
@@ -32,7 +32,7 @@ export interface MatrixReadSpec {
   onProgress?: (bytesRead: number, records: number) => void;
 }
 
-/** What was read from one file, for the summary. */
+/** The summary of one file read. */
 export interface MatrixFileReport {
   path: string;
   format: 'csv' | 'tsv' | 'arrow';
@@ -83,7 +83,9 @@ export async function readTextMatrix(path: string, kind: FileKind, fileIndex: nu
   const firstLine = await readFirstLine(path, kind);
   const { delimiter, note } = chooseDelimiter(path, spec.format, firstLine);
   if (note) notes.push(note);
-  const delimiterName = delimiter === '\t' ? 'TSV' : delimiter === ',' ? 'CSV' : `'${delimiter}'-separated text`;
+  let delimiterName = `'${delimiter}'-separated text`;
+  if (delimiter === '\t') delimiterName = 'TSV';
+  if (delimiter === ',') delimiterName = 'CSV';
 
   let header: string[] | null = null;
   let headerLine = 0;
@@ -130,6 +132,7 @@ export async function readTextMatrix(path: string, kind: FileKind, fileIndex: nu
 
   const onRecord = (record: RecordView, line: number) => {
     records++;
+
     if (header === null) {
       header = Array.from({ length: record.length }, (_, k) => record.text(k).trim());
       headerLine = line;
@@ -142,6 +145,7 @@ export async function readTextMatrix(path: string, kind: FileKind, fileIndex: nu
       vals = new Float64Array(layout.valueIndices.length);
       if (spec.genesInRows) geneRows = new CsrBatchBuilder(layout.valueIndices.length);
     }
+
     const expected = layout.width + (layout.trailingDelimiter ? 1 : 0);
     if (record.length !== expected) {
       // An extra empty last field (a trailing delimiter) is dropped: fields past `expected` are never read.
@@ -157,6 +161,7 @@ export async function readTextMatrix(path: string, kind: FileKind, fileIndex: nu
         'name the last column in the header, or remove the extra value',
       );
     }
+
     const rowId = record.text(layout.idIndex).trim();
     if (rowId === '') {
       throw new InputError(
@@ -166,6 +171,7 @@ export async function readTextMatrix(path: string, kind: FileKind, fileIndex: nu
       );
     }
     const n = parseValues(record, line, rowId);
+
     if (spec.genesInRows) {
       geneIds.push(rowId);
       if (layout.symbolIndex >= 0) geneSymbols.push(emptyToNull(record.text(layout.symbolIndex)));
@@ -173,6 +179,7 @@ export async function readTextMatrix(path: string, kind: FileKind, fileIndex: nu
       if (geneIds.length === 1) checkUniqueValueNames(path, headerLine, layout, spec);
       return;
     }
+
     if (target === null) {
       target = cohort.alignGenes(layout.valueNames, path);
       identity = target.every((t, j) => t === j);
@@ -245,8 +252,8 @@ function addTransposed(
   symbols: (string | null)[] | null,
   cohort: CohortBuilder,
 ): void {
-  // NOTE: genes-in-rows holds the gene-major and the sample-major copy at once, about twice
-  // the final matrix; samples-in-rows input streams without that.
+  // NOTE: genes in rows keep the gene-major and the sample-major copy in memory at once, about
+  // twice the final matrix. Samples in rows stream without that.
   const geneMajor = concatBatches(geneRows.finish(), layout.valueIndices.length);
   const target = cohort.alignGenes(geneIds, path, symbols);
   const identity = target.every((t, j) => t === j);

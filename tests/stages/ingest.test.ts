@@ -1,10 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { Command } from 'commander';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { INGEST_DEFAULTS } from '../../pipeline/ingest.js';
 import { readFrame } from '../../src/io/arrow.js';
 import { toDense } from '../../src/matrix/csr.js';
-import { runIngest } from '../../src/stages/ingest.js';
+import { registerIngest } from '../../src/cli/ingest.js';
+import { runIngest, type IngestSummary } from '../../src/stages/ingest.js';
 import { countsFixture, fixtureDir, genesInRowsText, labelsText, samplesInRowsText, writeFixture } from '../fixtures/matrices.js';
 import { ingest, inputErrorOf } from '../fixtures/ingest.js';
 import { testContext } from '../helpers/context.js';
@@ -206,5 +209,57 @@ describe.skipIf(!haveData)('runIngest on real cohorts', () => {
     expect(result.summary.values.allIntegers).toBe(true);
     expect(result.summary.labels?.nClasses).toBe(10);
     expect(result.summary.labels?.counts.Dendritic).toBe(240);
+  });
+});
+
+/** Runs `genevae ingest <args>` through commander into a fresh run directory and returns its summary. */
+async function ingestCommand(args: string[]): Promise<IngestSummary> {
+  const runDir = join(mkdtempSync(join(tmpdir(), 'genevae-cli-')), 'run');
+  const program = new Command().exitOverride();
+  registerIngest(program);
+  await program.parseAsync(['ingest', runDir, ...args], { from: 'user' });
+  return (JSON.parse(readFileSync(join(runDir, '01-ingest', 'summary.json'), 'utf8')) as { summary: IngestSummary }).summary;
+}
+
+describe.skipIf(!haveData)('genevae ingest on real cohorts', () => {
+  it('golub_all_aml', async () => {
+    const g = join(DATA, 'golub_all_aml');
+    const summary = await ingestCommand([
+      join(g, 'data_set_ALL_AML_train.csv'),
+      join(g, 'data_set_ALL_AML_independent.csv'),
+      '--genes-in-rows',
+      '--id-column', 'Gene Accession Number',
+      '--exclude-columns', 'Gene Description',
+      '--exclude-columns', 'call*',
+      '--metadata', join(g, 'actual.csv'),
+      '--metadata-label-column', 'cancer',
+    ]);
+    expect([summary.nSamples, summary.nGenes, summary.labels?.nClasses]).toEqual([72, 7129, 2]);
+  });
+
+  it('srbct_khan2001', async () => {
+    const s = join(DATA, 'srbct_khan2001');
+    const summary = await ingestCommand([join(s, 'srbct_expression.csv'), '--metadata', join(s, 'labels.csv'), '--label-column', 'class']);
+    expect([summary.nSamples, summary.nGenes, summary.labels?.nClasses]).toEqual([63, 2308, 4]);
+  });
+
+  it('breast_tcga_pam50_mixomics', async () => {
+    const b = join(DATA, 'breast_tcga_pam50_mixomics');
+    const summary = await ingestCommand([join(b, 'mrna.csv'), '--metadata', join(b, 'labels.csv'), '--metadata-label-column', 'subtype']);
+    expect([summary.nSamples, summary.nGenes, summary.labels?.nClasses]).toEqual([220, 200, 3]);
+  });
+
+  it('pbmc68k_reduced', async () => {
+    const p = join(DATA, 'pbmc68k_reduced');
+    const summary = await ingestCommand([join(p, 'counts_cells_x_genes.csv.gz'), '--metadata', join(p, 'cell_labels.csv'), '--label-column', 'bulk_labels']);
+    expect([summary.nSamples, summary.nGenes, summary.labels?.nClasses]).toEqual([700, 765, 10]);
+  });
+
+  it('golub_all_aml without --exclude-columns', async () => {
+    const g = join(DATA, 'golub_all_aml');
+    const message = await inputErrorOf(
+      ingestCommand([join(g, 'data_set_ALL_AML_train.csv'), '--genes-in-rows', '--id-column', 'Gene Accession Number', '--exclude-columns', 'Gene Description']),
+    );
+    expect(message).toContain("--exclude-columns 'call*'");
   });
 });
