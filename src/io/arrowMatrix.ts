@@ -21,15 +21,21 @@ type ValueKind = 'float' | 'int' | 'bigint' | 'get' | 'null';
  * Reads an Arrow IPC file or stream, or a Feather v2 file, into `cohort`. Two layouts:
  * - wide, as pandas `to_feather` writes it: an id column (the stored index `__index_level_0__`
  *   or `index`, else --id-column, else the first text column) and one numeric column per gene
- *   (or per sample with --genes-in-rows); record batches are streamed;
+ *   (or per sample with --genes-in-rows). Record batches are streamed, so memory holds one
+ *   dense batch at a time (pyarrow's write_feather writes 64K rows per batch by default);
  * - CSR, as genevae writes X.arrow (schema metadata genevae.layout=csr), with obs.arrow and
  *   var.arrow beside it for the sample and gene ids.
  */
 export async function readArrowMatrix(path: string, fileIndex: number, spec: MatrixReadSpec, cohort: CohortBuilder): Promise<MatrixFileReport> {
   registerArrowCodecs();
   let reader: Awaited<ReturnType<typeof RecordBatchReader.from>>;
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  let bytesRead = 0;
+  file.on('data', (chunk) => {
+    bytesRead += chunk.length;
+  });
   try {
-    reader = await RecordBatchReader.from(createReadStream(path));
+    reader = await RecordBatchReader.from(file);
     await reader.open();
   } catch (error) {
     throw new InputError(`cannot read the Arrow file: ${(error as Error).message}`, { file: path }, 'check that the file was written completely');
@@ -39,7 +45,7 @@ export async function readArrowMatrix(path: string, fileIndex: number, spec: Mat
     await reader.cancel();
     return readGenevaeCsr(path, fileIndex, spec, cohort);
   }
-  return readWide(path, reader, schema, fileIndex, spec, cohort);
+  return readWide(path, reader, schema, fileIndex, spec, cohort, () => bytesRead);
 }
 
 async function readWide(
@@ -49,6 +55,7 @@ async function readWide(
   fileIndex: number,
   spec: MatrixReadSpec,
   cohort: CohortBuilder,
+  bytesRead: () => number,
 ): Promise<MatrixFileReport> {
   const notes: string[] = [];
   const names = schema.fields.map((field) => field.name);
@@ -170,7 +177,7 @@ async function readWide(
           column.push(textOf(batch.getChildAt(j)!.get(i)));
         }
       }
-      spec.onProgress?.(0, rows);
+      spec.onProgress?.(bytesRead(), rows);
     }
   } catch (error) {
     if (error instanceof InputError) throw error;
@@ -196,6 +203,7 @@ async function readWide(
     compression: null,
     bytes: statSync(path).size,
     lines: rows,
+    rows,
     columns: names.length,
     columnNames: names,
     samples: cohort.nSamples - samplesBefore,
@@ -340,6 +348,7 @@ function readGenevaeCsr(path: string, fileIndex: number, spec: MatrixReadSpec, c
     compression: null,
     bytes: statSync(path).size,
     lines: matrix.nRows,
+    rows: matrix.nRows,
     columns: matrix.nCols,
     columnNames: Object.keys(obs),
     samples: cohort.nSamples - samplesBefore,

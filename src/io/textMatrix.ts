@@ -39,8 +39,10 @@ export interface MatrixFileReport {
   delimiter?: string;
   compression: 'gzip' | null;
   bytes: number;
-  /** Records in the file, the header included. */
+  /** Lines of a text file, the header included; rows of an Arrow table. */
   lines: number;
+  /** Data rows: records after the header, or Arrow rows. */
+  rows: number;
   /** Columns of the header. */
   columns: number;
   /** Names in the header, for suggestions in errors (not written to the summary). */
@@ -230,6 +232,7 @@ export async function readTextMatrix(path: string, kind: FileKind, fileIndex: nu
     compression: kind === 'gzip' ? 'gzip' : null,
     bytes: info.bytes,
     lines: info.lines,
+    rows: records - 1,
     columns: (header as string[]).length,
     columnNames: resolved.names,
     samples: cohort.nSamples - samplesBefore,

@@ -21,8 +21,10 @@ export interface IngestFileSummary {
   format: 'csv' | 'tsv' | 'arrow';
   compression: 'gzip' | null;
   bytes: number;
-  /** Records of a text file (header included) or rows of an Arrow table. */
+  /** Lines of a text file (header included) or rows of an Arrow table. */
   lines: number;
+  /** Data rows (after the header). */
+  rows: number;
   columns: number;
   samples: number;
   genes: number;
@@ -43,7 +45,7 @@ export interface LibrarySizeSummary {
 }
 
 export interface LabelSummary {
-  /** Where the labels came from: the matrix or the metadata file, and the column. */
+  /** Origin of the labels: the matrix or the metadata file, and the column. */
   source: { file: string; column: string };
   /** Samples per class, largest class first. */
   counts: Record<string, number>;
@@ -101,9 +103,10 @@ const RESERVED_OBS = new Set(['sample_id', 'label', 'library_size', 'n_genes_det
 
 /**
  * Reads the matrix files and their labels and writes, into ctx.outputDir:
- * - obs.arrow: sample_id (utf8, unique); label (utf8, null when unknown) when a label column
- *   was given; the metadata columns (numbers as float64, text as utf8); library_size (float64,
- *   the sum of the values as read); n_genes_detected (int32, non-zero values).
+ * - obs.arrow: sample_id (utf8, unique), and label (utf8, null when unknown) when a label
+ *   column was given. Then the metadata columns (numbers as float64, text as utf8),
+ *   library_size (float64, the sum of the values as read) and n_genes_detected (int32,
+ *   non-zero values).
  * - var.arrow: gene_id (utf8, unique); symbol (utf8) when a symbol column was given;
  *   n_samples_detected (int32, samples with a non-zero value); total (float64, sum over samples).
  * - X.arrow: samples × genes CSR (`indices: List<Int32>`, `values: List<Float32>`), the values
@@ -422,6 +425,7 @@ function fileSummary(report: MatrixFileReport): IngestFileSummary {
     compression: report.compression,
     bytes: report.bytes,
     lines: report.lines,
+    rows: report.rows,
     columns: report.columns,
     samples: report.samples,
     genes: report.genes,
