@@ -1,7 +1,9 @@
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ReportOptions } from '../../pipeline/report.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { auditLedger } from '../privacy/audit.js';
+import { LEDGER_FILE } from '../privacy/ledger-chain.js';
 import { FILES } from '../run/layout.js';
 import type { StageContext, StageResult } from '../run/stage.js';
 import { buildReport } from '../report/build.js';
@@ -27,14 +29,15 @@ export interface ReportSummary {
   ledgerPath: string;
 }
 
-/** Reads the ledger audit for the privacy section. */
-function auditLedgerView(privacyDir: string): LedgerAuditView {
-  const ledgerPath = join(resolve(privacyDir), 'ledger.jsonl');
-  if (!existsSync(ledgerPath)) {
-    return { result: null, error: `no ledger at ${ledgerPath}: no differentially private run has been recorded there`, ledgerPath };
+/** Audits the privacy ledger for the privacy section; a failure to read it is shown in the report, not raised. */
+function auditLedgerView(privacyDir: string, runId: string): LedgerAuditView {
+  const ledgerPath = join(resolve(privacyDir), LEDGER_FILE);
+  const auditedAt = new Date().toISOString();
+  try {
+    return { result: auditLedger(resolve(privacyDir)), error: null, ledgerPath, runId, auditedAt };
+  } catch (error) {
+    return { result: null, error: `the audit of ${ledgerPath} failed: ${(error as Error).message}; run \`genevae audit\``, ledgerPath, runId, auditedAt };
   }
-  // TODO: call auditLedger(privacyDir) from privacy/audit once that module lands; until then the table is not shown.
-  return { result: null, error: 'this build has no ledger audit module; run `genevae audit` to verify the ledger', ledgerPath };
 }
 
 /**
@@ -50,7 +53,7 @@ function auditLedgerView(privacyDir: string): LedgerAuditView {
  */
 export async function runReport(ctx: StageContext, options: ReportOptions): Promise<StageResult> {
   const data = new RunData(ctx.runDir);
-  const audit = auditLedgerView(options.privacyDir);
+  const audit = auditLedgerView(options.privacyDir, ctx.runId);
   const built = await buildReport(data, options, ctx.seed, audit);
   const reportPath = join(ctx.outputDir, FILES.report);
   writeFileAtomic(reportPath, built.html);

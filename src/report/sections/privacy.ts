@@ -1,8 +1,10 @@
 import type { TrainOptions } from '../../../pipeline/train.js';
+import type { AuditResult } from '../../privacy/audit.js';
+import type { RunRecord } from '../../privacy/budget.js';
 import type { TrainPrivacy, TrainSummary } from '../../stages/train.js';
 import { escapeHtml, formatInteger, formatNumber, formatValue, NOT_AVAILABLE } from '../format.js';
 import { Fields, isRecord } from '../fields.js';
-import { humanizeKey, renderCallout, renderFacts, renderTable, skippedSection, unavailable, type Section } from '../html.js';
+import { renderCallout, renderFacts, renderList, renderTable, skippedSection, unavailable, type Section } from '../html.js';
 import type { SectionContext } from './context.js';
 
 /**
@@ -13,11 +15,14 @@ export type PrivacyFields = TrainPrivacy & { datasetFingerprint: string; protect
 
 /** Result of the privacy ledger audit, or the reason it could not run. */
 export interface LedgerAuditView {
-  /** The audit result as returned by the audit module; rendered defensively. */
-  result: unknown;
+  result: AuditResult | null;
   /** Reason no audit is shown, when `result` is null. */
   error: string | null;
   ledgerPath: string;
+  /** This run's id, to mark its rows in the budget table. */
+  runId: string;
+  /** ISO 8601 time of the audit: a cached report shows the ledger as it was then. */
+  auditedAt: string;
 }
 
 /** Reads the DP facts from the train summary's `privacy` record. */
@@ -55,7 +60,7 @@ export async function renderPrivacySection({ data }: SectionContext, audit: Ledg
     parts.push(renderSpent(privacy, options));
   }
   parts.push(renderCoverage(enabled, privacy, data.summary('normalize')));
-  parts.push('<h3>Budget per dataset (ledger audit)</h3>', renderAudit(audit));
+  parts.push('<h3>Budget per dataset (ledger audit)</h3>', renderAudit(audit, privacy.string('ledgerEntryId')));
   return { id: 'privacy', title: 'Privacy', status: 'rendered', html: parts.join('\n') };
 }
 
@@ -109,34 +114,91 @@ function renderCoverage(enabled: boolean | null, privacy: Fields<PrivacyFields>,
   );
 }
 
-function renderAudit(audit: LedgerAuditView | null): string {
+function renderAudit(audit: LedgerAuditView | null, ledgerEntryId: string | null): string {
   if (!audit) return unavailable('Ledger audit', 'no ledger was given to the report');
-  if (audit.result === null || audit.result === undefined) {
-    return unavailable('Ledger audit', audit.error ?? `no ledger at ${audit.ledgerPath}`);
-  }
-  const result = new Fields(audit.result);
+  const result = audit.result;
+  if (!result) return unavailable('Ledger audit', audit.error ?? `the ledger at ${audit.ledgerPath} could not be audited`);
   const parts: string[] = [];
-  const ok = result.boolean('ok') ?? result.boolean('valid');
-  const problems = [...result.array('problems'), ...result.array('errors'), ...result.array('discrepancies')];
-  if (ok === true && problems.length === 0) {
-    parts.push(renderCallout('ok', 'The ledger verifies', `<p>Hash chain intact and every epsilon recomputed from its logged parameters (<code>${escapeHtml(audit.ledgerPath)}</code>).</p>`));
-  } else if (ok === false || problems.length > 0) {
-    const items = problems.map((problem) => `<li>${formatValue(isRecord(problem) ? (problem.message ?? problem) : problem)}</li>`);
-    parts.push(renderCallout('danger', 'The ledger audit found problems', `<ul>${items.join('')}</ul>`));
+  const checked = result.checks.length;
+  const mismatched = result.checks.filter((check) => !check.ok).length;
+  if (result.ok) {
+    parts.push(
+      renderCallout(
+        'ok',
+        'The ledger verifies',
+        `<p>${formatInteger(result.lineCount)} lines at <code>${escapeHtml(result.ledgerPath)}</code>: hash chain intact, ${formatInteger(checked)} epsilon values recomputed from their logged parameters, all matching, and no budget cap exceeded.</p>`,
+      ),
+    );
+  } else {
+    const items = result.problems.map((problem) => `${problem.line > 0 ? `line ${problem.line}: ` : ''}${escapeHtml(problem.message)}`);
+    parts.push(
+      renderCallout(
+        'danger',
+        'The ledger audit found problems',
+        `<p>Hash chain ${result.chainOk ? 'intact' : '<strong>broken</strong>'}; ${formatInteger(mismatched)} of ${formatInteger(checked)} recomputed epsilon values differ from the logged ones. Run <code>genevae audit</code> for details.</p>` +
+          renderList(items),
+      ),
+    );
   }
-  const rows = [...result.array('datasets'), ...result.array('budgets'), ...result.array('table')].filter(isRecord);
-  if (rows.length === 0) {
-    parts.push(unavailable('Budget table', 'the audit returned no per-dataset rows'));
+  if (result.notes.length > 0) parts.push(renderList(result.notes.map((note) => escapeHtml(note))));
+
+  if (result.budgets.length === 0) {
+    parts.push('<p>No dataset has spent privacy budget in this ledger yet.</p>');
     return parts.join('\n');
   }
-  const keys = [...new Set(rows.flatMap((row) => Object.keys(row).filter((key) => typeof row[key] !== 'object' || row[key] === null || Array.isArray(row[key]))))];
-  const numeric = new Set(keys.filter((key) => rows.every((row) => row[key] === undefined || row[key] === null || typeof row[key] === 'number')));
+  const isThisRun = (run: RunRecord) => run.runId === audit.runId || (ledgerEntryId !== null && run.entryId === ledgerEntryId);
+  const rows = result.budgets.map((budget) => {
+    const ours = budget.runs.some(isThisRun);
+    return [
+      `${escapeHtml(budget.label)}${ours ? ' <strong>(this run\'s data)</strong>' : ''}`,
+      `<code>${escapeHtml(budget.datasetFingerprint.slice(0, 12))}</code>`,
+      { html: formatInteger(budget.runs.length), sort: budget.runs.length },
+      { html: formatNumber(budget.finalizedEpsilon, 4), sort: budget.finalizedEpsilon },
+      { html: formatNumber(budget.pendingEpsilon, 4), sort: budget.pendingEpsilon },
+      { html: `<strong>${formatNumber(budget.totalEpsilon, 4)}</strong>`, sort: budget.totalEpsilon },
+      { html: formatNumber(budget.totalDelta, 3), sort: budget.totalDelta },
+      { html: budget.cap === null ? 'no cap' : formatNumber(budget.cap, 4), sort: budget.cap ?? Infinity },
+      { html: budget.remaining === null ? '—' : formatNumber(budget.remaining, 4), sort: budget.remaining ?? Infinity },
+    ];
+  });
   parts.push(
     renderTable({
-      columns: keys.map((key) => ({ label: humanizeKey(key), numeric: numeric.has(key) })),
-      rows: rows.map((row) => keys.map((key) => ({ html: formatValue(row[key]), sort: typeof row[key] === 'number' ? (row[key] as number) : undefined }))),
+      columns: [
+        'dataset',
+        'fingerprint',
+        { label: 'runs', numeric: true },
+        { label: 'ε finalized', numeric: true },
+        { label: 'ε reserved, not finalized', numeric: true },
+        { label: 'ε total', numeric: true, title: 'summed over runs (basic composition); the cap is checked against it' },
+        { label: 'δ total', numeric: true },
+        { label: 'ε cap', numeric: true },
+        { label: 'ε remaining', numeric: true },
+      ],
+      rows,
       sortable: true,
+      caption: `Budget per dataset, recomputed from ${escapeHtml(result.ledgerPath)} at ${escapeHtml(audit.auditedAt)}${result.policySource ? ` with the caps of ${escapeHtml(result.policySource)}` : ''}`,
     }),
   );
+
+  const ours = result.budgets.find((budget) => budget.runs.some(isThisRun));
+  if (ours) {
+    const runRows = ours.runs.map((run) => [
+      `<code>${escapeHtml(run.runId)}</code>${isThisRun(run) ? ' <strong>(this run)</strong>' : ''}`,
+      escapeHtml(run.status),
+      escapeHtml(run.reservedAt),
+      { html: formatInteger(run.stepsTaken ?? run.mechanism.steps), sort: run.stepsTaken ?? run.mechanism.steps },
+      { html: formatNumber(run.chargedEpsilon, 4), sort: run.chargedEpsilon },
+      escapeHtml(run.mechanism.accountant),
+      escapeHtml(run.randomness),
+    ]);
+    parts.push(
+      renderTable({
+        columns: ['run', 'status', 'reserved at', { label: 'steps', numeric: true }, { label: 'ε charged', numeric: true }, 'accountant', 'randomness'],
+        rows: runRows,
+        sortable: true,
+        caption: "Runs charged to this run's dataset",
+      }),
+    );
+  }
   return parts.join('\n');
 }

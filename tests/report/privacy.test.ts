@@ -1,0 +1,73 @@
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPORT_DEFAULTS } from '../../pipeline/report.js';
+import { epsilonFor } from '../../src/privacy/accountant.js';
+import { PrivacyLedger } from '../../src/privacy/ledger.js';
+import type { RecordedMechanism } from '../../src/privacy/ledger-chain.js';
+import { runReport } from '../../src/stages/report.js';
+import { testContext } from '../helpers/context.js';
+import { writeRunFixture } from './fixture.js';
+
+const MECHANISM: RecordedMechanism = { samplingRate: 0.05, noiseMultiplier: 1.1, clipNorm: 1, steps: 200, delta: 1e-5, sampling: 'poisson', accountant: 'rdp' };
+
+/** A ledger with this run finalized and a second dataset's run only reserved. */
+async function writeLedger(privacyDir: string): Promise<void> {
+  const ledger = new PrivacyLedger(privacyDir);
+  const epsilon = epsilonFor(MECHANISM);
+  const ours = await ledger.reserve({ runId: 'test-run', datasetFingerprint: 'a'.repeat(64), datasetLabel: 'cohort.csv', mechanism: MECHANISM, plannedEpsilon: epsilon, codeVersion: 'test', randomness: 'system' });
+  await ledger.finalize(ours.entryId, { stepsTaken: MECHANISM.steps, epsilon });
+  await ledger.reserve({ runId: 'other-run', datasetFingerprint: 'b'.repeat(64), datasetLabel: 'other.csv', mechanism: MECHANISM, plannedEpsilon: epsilon, codeVersion: 'test', randomness: 'system' });
+}
+
+async function reportWithLedger(privacyDir: string): Promise<string> {
+  const runDir = mkdtempSync(join(tmpdir(), 'genevae-report-'));
+  writeRunFixture(runDir, { nSamples: 40 });
+  const ctx = testContext('report', runDir);
+  await runReport(ctx, { ...REPORT_DEFAULTS, privacyDir });
+  return readFileSync(join(ctx.outputDir, 'index.html'), 'utf8');
+}
+
+describe('report privacy audit', () => {
+  it('shows a verified ledger', async () => {
+    const privacyDir = mkdtempSync(join(tmpdir(), 'genevae-privacy-'));
+    await writeLedger(privacyDir);
+    const html = await reportWithLedger(privacyDir);
+    expect(html).toContain('The ledger verifies');
+  });
+
+  it('lists every dataset with its budget', async () => {
+    const privacyDir = mkdtempSync(join(tmpdir(), 'genevae-privacy-'));
+    await writeLedger(privacyDir);
+    const html = await reportWithLedger(privacyDir);
+    expect(html).toContain("cohort.csv <strong>(this run's data)</strong>");
+    expect(html).toContain('other.csv');
+    expect(html).toContain('<code>test-run</code> <strong>(this run)</strong>');
+  });
+
+  it('flags a tampered ledger', async () => {
+    const privacyDir = mkdtempSync(join(tmpdir(), 'genevae-privacy-'));
+    await writeLedger(privacyDir);
+    const path = join(privacyDir, 'ledger.jsonl');
+    const original = readFileSync(path, 'utf8');
+    const tampered = original.replace('"stepsTaken":200', '"stepsTaken":20');
+    expect(tampered).not.toBe(original);
+    writeFileSync(path, tampered);
+    const html = await reportWithLedger(privacyDir);
+    expect(html).toContain('The ledger audit found problems');
+  });
+
+  it('flags a ledger that is not JSON lines', async () => {
+    const privacyDir = mkdtempSync(join(tmpdir(), 'genevae-privacy-'));
+    await writeLedger(privacyDir);
+    appendFileSync(join(privacyDir, 'ledger.jsonl'), 'not json\n');
+    const html = await reportWithLedger(privacyDir);
+    expect(html).toContain('The ledger audit found problems');
+  });
+
+  it('states when no budget was spent', async () => {
+    const html = await reportWithLedger(mkdtempSync(join(tmpdir(), 'genevae-privacy-')));
+    expect(html).toContain('No dataset has spent privacy budget in this ledger yet.');
+  });
+});
