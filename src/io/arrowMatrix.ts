@@ -29,11 +29,8 @@ type ValueKind = 'float' | 'int' | 'bigint' | 'get' | 'null';
 export async function readArrowMatrix(path: string, fileIndex: number, spec: MatrixReadSpec, cohort: CohortBuilder): Promise<MatrixFileReport> {
   registerArrowCodecs();
   let reader: Awaited<ReturnType<typeof RecordBatchReader.from>>;
+  // A 'data' listener would start the stream before the reader attaches; ReadStream counts itself.
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
-  let bytesRead = 0;
-  file.on('data', (chunk) => {
-    bytesRead += chunk.length;
-  });
   try {
     reader = await RecordBatchReader.from(file);
     await reader.open();
@@ -45,7 +42,7 @@ export async function readArrowMatrix(path: string, fileIndex: number, spec: Mat
     await reader.cancel();
     return readGenevaeCsr(path, fileIndex, spec, cohort);
   }
-  return readWide(path, reader, schema, fileIndex, spec, cohort, () => bytesRead);
+  return readWide(path, reader, schema, fileIndex, spec, cohort, () => file.bytesRead);
 }
 
 async function readWide(
