@@ -14,6 +14,8 @@ export interface CrossValidationSettings {
   importancePermutations: number;
   /** The model whose balanced accuracy permutation importance measures. */
   importanceModel: ModelName;
+  /** Fold assignment of each repeat to use instead of drawing one (for comparisons on fixed folds). */
+  assignments?: Int32Array[];
 }
 
 /** Everything cross-validation produced, for metrics, tables and the summary. */
@@ -62,7 +64,8 @@ export function crossValidate(
   const stackingSkipped: string[] = [];
   let done = 0;
   for (let repeat = 0; repeat < settings.repeats; repeat++) {
-    assignments.push(stratifiedFolds(y, nClasses, settings.folds, rng.fork(`repeat-${repeat}`).fork('folds')));
+    const given = settings.assignments?.[repeat];
+    assignments.push(given ?? stratifiedFolds(y, nClasses, settings.folds, rng.fork(`repeat-${repeat}`).fork('folds')));
   }
   // Stacking needs two training members of every class for its inner folds. When an outer fold
   // lacks them, importance measures soft voting in every fold, so that the folds stay comparable.

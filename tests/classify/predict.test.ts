@@ -1,0 +1,91 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLASSIFY_DEFAULTS } from '../../pipeline/classify.js';
+import { NORMALIZE_DEFAULTS } from '../../pipeline/normalize.js';
+import { TRAIN_DEFAULTS } from '../../pipeline/train.js';
+import { predictCohort, predictionTsv, readClassifierModel } from '../../src/cli/predict.js';
+import { csrToTable, writeFrame, writeTable } from '../../src/io/arrow.js';
+import { csrFromDense } from '../../src/matrix/csr.js';
+import { runClassify } from '../../src/stages/classify.js';
+import { runNormalize } from '../../src/stages/normalize.js';
+import { runTrain } from '../../src/stages/train.js';
+import { InputError } from '../../src/util/errors.js';
+import { Rng } from '../../src/util/rng.js';
+import { testContext } from '../helpers/context.js';
+
+const SAMPLES = 90;
+const GENES = 30;
+
+/** Counts of three groups, each with its own highly expressed third of the genes. */
+function groupCounts(samples: number, seed: number): number[] {
+  const rng = new Rng(seed);
+  const values: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    for (let g = 0; g < GENES; g++) values.push(rng.negativeBinomial(g % 3 === i % 3 ? 40 : 4, 4));
+  }
+  return values;
+}
+
+/** A run directory with ingest, normalize, train (no DP, a few epochs) and classify done. */
+async function classifiedRun(labels: string[]): Promise<string> {
+  const ingest = testContext('ingest');
+  const sampleIds = Array.from({ length: SAMPLES }, (_, i) => `s${i}`);
+  writeFrame(join(ingest.outputDir, 'obs.arrow'), { sample_id: sampleIds, label: labels });
+  writeFrame(join(ingest.outputDir, 'var.arrow'), { gene_id: Array.from({ length: GENES }, (_, j) => `g${j}`) });
+  writeTable(join(ingest.outputDir, 'X.arrow'), csrToTable(csrFromDense(SAMPLES, GENES, groupCounts(SAMPLES, 4))));
+  await runNormalize(testContext('normalize', ingest.runDir), { ...NORMALIZE_DEFAULTS, minSamplesPerGene: 0 });
+  await runTrain(testContext('train', ingest.runDir), {
+    ...TRAIN_DEFAULTS,
+    hiddenDims: [16],
+    latentDim: 3,
+    epochs: 30,
+    batchSize: 16,
+    dp: false,
+    likelihood: 'gaussian',
+    privacyDir: mkdtempSync(join(tmpdir(), 'genevae-privacy-')),
+    backend: 'wasm',
+  });
+  const classify = testContext('classify', ingest.runDir);
+  const result = await runClassify(classify, { ...CLASSIFY_DEFAULTS, repeats: 1, forestTrees: 30, importancePermutations: 0 });
+  // The runner writes summary.json; this test calls the stage directly.
+  writeFileSync(join(classify.outputDir, 'summary.json'), JSON.stringify({ stage: 'classify', summary: result.summary, warnings: result.warnings }));
+  return ingest.runDir;
+}
+
+/** A CSV of new samples of the three groups, without gene g4 and with one unknown gene. */
+function newCohortCsv(): string {
+  const values = groupCounts(12, 9);
+  const keep = Array.from({ length: GENES }, (_, j) => j).filter((j) => j !== 4);
+  const lines = [['sample_id', ...keep.map((j) => `g${j}`), 'extra_gene'].join(',')];
+  for (let i = 0; i < 12; i++) lines.push([`new${i}`, ...keep.map((j) => values[i * GENES + j]), 7].join(','));
+  const csv = join(mkdtempSync(join(tmpdir(), 'genevae-predict-')), 'new.csv');
+  writeFileSync(csv, lines.join('\n') + '\n');
+  return csv;
+}
+
+describe('predictCohort', () => {
+  it('predicts the groups of new samples', async () => {
+    const runDir = await classifiedRun(Array.from({ length: SAMPLES }, (_, i) => `group${i % 3}`));
+    const prediction = await predictCohort(runDir, newCohortCsv(), {});
+    expect(prediction.sampleIds).toHaveLength(12);
+    expect(prediction.classes).toEqual(['group0', 'group1', 'group2']);
+    expect(prediction.alignment.missing).toEqual(['g4']);
+    expect(prediction.alignment.extra).toEqual(['extra_gene']);
+    const correct = prediction.predicted.filter((label, i) => label === `group${i % 3}`).length;
+    expect(correct).toBeGreaterThanOrEqual(10);
+    for (let i = 0; i < 12; i++) {
+      const row = prediction.probabilities.subarray(i * 3, i * 3 + 3);
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    }
+    const tsv = predictionTsv(prediction).split('\n');
+    expect(tsv[0]).toBe('sample_id\tpredicted_label\tp_group0\tp_group1\tp_group2');
+  }, 300_000);
+
+  it('explains a run without a classifier', async () => {
+    const runDir = await classifiedRun(Array.from({ length: SAMPLES }, () => 'same'));
+    expect(() => readClassifierModel(runDir)).toThrow(InputError);
+    expect(() => readClassifierModel(runDir)).toThrow(/classification was skipped/);
+  }, 300_000);
+});
