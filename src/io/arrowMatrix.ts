@@ -183,10 +183,9 @@ async function readWide(
   if (rows === 0) throw new InputError('the Arrow file has a schema but no rows', { file: path }, 'check that the right file was given');
 
   if (geneRows) {
-    const geneMajor = concatBatches(geneRows.finish(), valueIndices.length);
     const geneTarget = cohort.alignGenes(geneIds, path, symbolIndex >= 0 ? symbols : null);
     const same = geneTarget.every((t, j) => t === j);
-    const sampleMajor = transpose(geneMajor);
+    const sampleMajor = transpose(concatBatches(geneRows.finish(), valueIndices.length));
     for (let s = 0; s < sampleMajor.nRows; s++) {
       const start = sampleMajor.indptr[s];
       const end = sampleMajor.indptr[s + 1];

@@ -257,10 +257,10 @@ function addTransposed(
 ): void {
   // NOTE: genes in rows keep the gene-major and the sample-major copy in memory at once, about
   // twice the final matrix. Samples in rows stream without that.
-  const geneMajor = concatBatches(geneRows.finish(), layout.valueIndices.length);
   const target = cohort.alignGenes(geneIds, path, symbols);
   const identity = target.every((t, j) => t === j);
-  const sampleMajor = transpose(geneMajor);
+  // Nothing keeps the gene-major copy once transposed, so it can be freed while samples are added.
+  const sampleMajor = transpose(concatBatches(geneRows.finish(), layout.valueIndices.length));
   for (let s = 0; s < sampleMajor.nRows; s++) {
     const start = sampleMajor.indptr[s];
     const end = sampleMajor.indptr[s + 1];
