@@ -52,7 +52,7 @@ export interface BatchOptions {
   noise: Rng;
   /** Source of dropout masks, or null for evaluation (no dropout). */
   dropout: Rng | null;
-  /** Also build xᵀ, [G, B], for the first layer's weight gradient. */
+  /** Also build xᵀ with a row of ones, [G + 1, B], for the first layer's weight and bias gradients. */
   transposed: boolean;
 }
 
@@ -65,11 +65,13 @@ export function assembleBatch(data: TrainingData, config: VaeConfig, rows: Array
 
   let xTransposed: Float32Array | null = null;
   if (options.transposed) {
-    xTransposed = new Float32Array(genes * size);
+    // [G + 1, B]: xᵀ with a final row of ones, so one product gives the weight and bias gradients.
+    xTransposed = new Float32Array((genes + 1) * size);
     for (let i = 0; i < size; i++) {
       const offset = i * genes;
       for (let g = 0; g < genes; g++) xTransposed[g * size + i] = x[offset + g];
     }
+    xTransposed.fill(1, genes * size);
   }
 
   let counts: Float32Array | null = null;

@@ -35,30 +35,34 @@ function weightRows(tensor: tf.Tensor, weights: tf.Tensor1D | null): tf.Tensor {
 }
 
 /**
- * Σ_i w_i · (example i's gradient) for every parameter; w = null sums without weights. For a
- * dense layer this is aᵀ·(w ⊙ ∂L/∂z), one untransposed product per layer, like ordinary backprop.
+ * Σ_i w_i · (example i's gradient) for every parameter, downloaded; w = null sums without
+ * weights. For a dense layer this is [aᵀ; 1ᵀ]·(w ⊙ ∂L/∂z), one untransposed product per layer
+ * like ordinary backprop, whose last row is the bias gradient.
  */
-export function weightedGradientSums(records: ExampleGradient[], weights: tf.Tensor1D | null): Map<string, tf.Tensor> {
-  const sums = new Map<string, tf.Tensor>();
-  const put = (name: string, value: tf.Tensor) => {
+export function weightedGradientSums(records: ExampleGradient[], weights: tf.Tensor1D | null): Map<string, Float32Array> {
+  const sums = new Map<string, Float32Array>();
+  const put = (name: string, value: Float32Array) => {
     if (sums.has(name)) throw new Error(`parameter ${name} has two gradient records`);
     sums.set(name, value);
   };
   for (const record of records) {
     if (record.kind === 'dense') {
       const weighted = weightRows(record.outputGrad, weights) as tf.Tensor2D;
-      const inputTransposed = record.inputTransposed ?? tf.transpose(record.input);
-      put(record.layer.weight, tf.matMul(inputTransposed, weighted));
-      put(record.layer.bias, tf.sum(weighted, 0));
+      const batch = record.input.shape[0];
+      const augmented = record.augmentedInputTransposed ?? tf.concat([tf.transpose(record.input), tf.ones([1, batch])], 0);
+      const values = tf.matMul(augmented, weighted).dataSync() as Float32Array;
+      const weightSize = record.layer.inputDim * record.layer.outputDim;
+      put(record.layer.weight, values.slice(0, weightSize));
+      put(record.layer.bias, values.slice(weightSize));
     } else {
-      put(record.name, tf.sum(weightRows(record.perExample, weights), 0));
+      put(record.name, Float32Array.from(tf.sum(weightRows(record.perExample, weights), 0).dataSync() as Float32Array));
     }
   }
   return sums;
 }
 
 /** Throws unless the records cover every parameter of the layout exactly once. */
-export function checkCoverage(layout: NetworkLayout, sums: Map<string, tf.Tensor>): void {
+export function checkCoverage(layout: NetworkLayout, sums: Map<string, Float32Array>): void {
   const missing = layout.parameters.filter((spec) => !sums.has(spec.name)).map((spec) => spec.name);
   if (missing.length > 0) throw new Error(`no per-example gradient for parameters ${missing.join(', ')}`);
   if (sums.size !== layout.parameters.length) throw new Error('gradient records name parameters outside the layout');

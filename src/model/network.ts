@@ -76,8 +76,8 @@ export type ExampleGradient =
       layer: DenseSpec;
       /** Layer input a, [B, in]. Example i's weight gradient is the outer product a_iᵀ·g_i. */
       input: tf.Tensor2D;
-      /** aᵀ, [in, B], when the caller has it already (the data batch); else computed on use. */
-      inputTransposed?: tf.Tensor2D;
+      /** [aᵀ; 1ᵀ], [in + 1, B], when the caller has it already (the data batch); else built on use. */
+      augmentedInputTransposed?: tf.Tensor2D;
       /** g = dL/dz for the pre-activation z = a·W + b, [B, out]; also each example's bias gradient. */
       outputGrad: tf.Tensor2D;
     }
@@ -100,8 +100,42 @@ export interface BlockCache {
   mask: tf.Tensor2D | null;
 }
 
+/**
+ * Relative costs, in ns per element on the wasm backend, of what a product a·b [m, k]·[k, n]
+ * spends besides the arithmetic: XNNPack packs b into its own layout on every product with a
+ * new b (weights change every step, activations every batch), and tf.transpose copies. Measured
+ * on a 2-core x86-64 machine with bench/train.bench.ts's shapes; only their ratio matters.
+ */
+const PACK_NS_PER_ELEMENT = 9.4;
+const TRANSPOSE_NS_PER_ELEMENT = 3.3;
+
+/**
+ * a·b, computed as (bᵀ·aᵀ)ᵀ when packing aᵀ and the transposes cost less than packing b. On
+ * the wasm backend this turns the packing of a 2000 × 256 weight matrix into the packing of a
+ * 2000 × 128 activation block. `bTransposed` is bᵀ when the caller keeps it (a weight's copy).
+ * Other backends multiply directly.
+ */
+export function product(a: tf.Tensor2D, b: tf.Tensor2D, bTransposed?: tf.Tensor2D): tf.Tensor2D {
+  const [m, k] = a.shape;
+  const n = b.shape[1];
+  if (tf.getBackend() !== 'wasm') return tf.matMul(a, b) as tf.Tensor2D;
+  const direct = PACK_NS_PER_ELEMENT * k * n;
+  const swapped = PACK_NS_PER_ELEMENT * k * m + TRANSPOSE_NS_PER_ELEMENT * (m * k + m * n + (bTransposed ? 0 : k * n));
+  if (swapped >= direct) return tf.matMul(a, b) as tf.Tensor2D;
+  return tf.transpose(tf.matMul(bTransposed ?? tf.transpose(b), tf.transpose(a))) as tf.Tensor2D;
+}
+
 export function denseForward(p: DeviceParameters, spec: DenseSpec, input: tf.Tensor2D): tf.Tensor2D {
-  return tf.fused.matMul({ a: input, b: p.weight(spec), bias: p.get(spec.bias) }) as tf.Tensor2D;
+  const transposed = p.transposed.get(spec.weight);
+  const weight = p.weight(spec);
+  if (tf.getBackend() === 'wasm' && transposed) {
+    const [m, k] = input.shape;
+    const n = spec.outputDim;
+    // The swapped product adds the bias as its own op, which costs about a transpose of the output.
+    const swapped = PACK_NS_PER_ELEMENT * k * m + TRANSPOSE_NS_PER_ELEMENT * (m * k + 2 * m * n);
+    if (swapped < PACK_NS_PER_ELEMENT * k * n) return tf.add(product(input, weight, transposed), p.get(spec.bias));
+  }
+  return tf.fused.matMul({ a: input, b: weight, bias: p.get(spec.bias) }) as tf.Tensor2D;
 }
 
 /** Dense → optional layer normalization → ReLU → optional dropout (mask given by the caller). */
@@ -145,7 +179,7 @@ export function blockBackward(
   outputGrad: tf.Tensor2D,
   needInputGradient: boolean,
   records: ExampleGradient[],
-  inputTransposed?: tf.Tensor2D,
+  augmentedInputTransposed?: tf.Tensor2D,
 ): tf.Tensor2D | null {
   const activatedGrad: tf.Tensor2D = cache.mask ? tf.mul(outputGrad, cache.mask) : outputGrad;
   // ReLU passes the gradient where its output is positive.
@@ -161,8 +195,8 @@ export function blockBackward(
     const meanProjection = tf.mean(tf.mul(normalizedGrad, n), 1, true);
     denseGrad = tf.mul(cache.inverseStd, tf.sub(tf.sub(normalizedGrad, meanGrad), tf.mul(n, meanProjection))) as tf.Tensor2D;
   }
-  records.push({ kind: 'dense', layer: spec.dense, input: cache.input, inputTransposed, outputGrad: denseGrad });
-  return needInputGradient ? (tf.matMul(denseGrad, p.weightTransposed(spec.dense)) as tf.Tensor2D) : null;
+  records.push({ kind: 'dense', layer: spec.dense, input: cache.input, augmentedInputTransposed, outputGrad: denseGrad });
+  return needInputGradient ? product(denseGrad, p.weightTransposed(spec.dense), p.weight(spec.dense)) : null;
 }
 
 /** Back-propagates through an output layer (no activation): records it and returns dL/d(input). */
@@ -174,5 +208,5 @@ export function denseBackward(
   records: ExampleGradient[],
 ): tf.Tensor2D {
   records.push({ kind: 'dense', layer: spec, input, outputGrad });
-  return tf.matMul(outputGrad, p.weightTransposed(spec)) as tf.Tensor2D;
+  return product(outputGrad, p.weightTransposed(spec), p.weight(spec));
 }

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Gradients of tfjs-core ops are registered by this side-effect import (tfjs-core alone ships none).
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+// The umbrella package's Node bundle registers every op's gradient; tfjs-core alone registers few,
+// and its per-gradient ES modules use extensionless imports that Node cannot load.
+import '@tensorflow/tfjs';
 import { isCountLikelihood, type VaeConfig } from './config.js';
 import { checkCoverage, clipFactors, perExampleSquaredNorms, weightedGradientSums } from './gradients.js';
-import { decodedMean, reconstructionLoss } from './likelihood.js';
+import { decodedMean, gaussianTerms, reconstructionLoss } from './likelihood.js';
 import {
   blockBackward,
   blockForward,
@@ -22,7 +24,10 @@ export interface Batch {
   size: number;
   /** Encoder input (normalized values), [B, G]. */
   x: Float32Array;
-  /** The same values transposed, [G, B], so the first layer's weight gradient needs no transposed product. */
+  /**
+   * The same values transposed with a final row of ones, [G + 1, B], so that the first layer's
+   * weight and bias gradients come from one untransposed product.
+   */
   xTransposed: Float32Array | null;
   /** Raw counts, [B, G], for count likelihoods; null for the Gaussian, which reconstructs x. */
   counts: Float32Array | null;
@@ -98,7 +103,7 @@ export class VaeModel {
     }
     return {
       x,
-      xTransposed: batch.xTransposed ? tf.tensor2d(batch.xTransposed, [genes, size]) : undefined,
+      xTransposed: batch.xTransposed ? tf.tensor2d(batch.xTransposed, [genes + 1, size]) : undefined,
       target: count ? tf.tensor2d(batch.counts!, [size, genes]) : x,
       logLibrary: count ? tf.tensor2d(batch.logLibrary!, [size, 1]) : null,
       logFactorialSum: count ? tf.tensor1d(batch.logFactorialSum!) : null,
@@ -171,13 +176,26 @@ export class VaeModel {
       const q = posterior(encoder.encoded, t.noise);
       const decoder = this.decode(q.sample);
 
-      // Reconstruction: autodiff to the decoder output and to a zero probe on the gene-wise
-      // parameter broadcast per example, whose gradient is each example's gradient of it.
-      const geneProbe = tf.zeros([size, this.config.nGenes]);
-      const reconstructionTerm = tf.valueAndGrads((decoded: tf.Tensor, probe: tf.Tensor) =>
-        tf.sum(this.reconstruction(t, decoded as tf.Tensor2D, probe)),
-      )([decoder.decoded, geneProbe]);
-      const [decodedGrad, geneGrad] = reconstructionTerm.grads;
+      // Reconstruction: the gradient to the decoder output, and each example's gradient of the
+      // gene-wise parameter. The Gaussian is written out by hand; count likelihoods use autodiff
+      // with a zero probe added to the gene-wise parameter broadcast per example, whose gradient
+      // is each example's gradient of that parameter.
+      let reconstructionSum: tf.Tensor;
+      let decodedGrad: tf.Tensor;
+      let geneGrad: tf.Tensor;
+      if (this.config.likelihood === 'gaussian') {
+        const terms = gaussianTerms(decoder.decoded, t.target, this.device.get(this.layout.geneParameter) as tf.Tensor1D);
+        reconstructionSum = tf.sum(terms.perExample);
+        decodedGrad = terms.decodedGrad;
+        geneGrad = terms.logVarianceGrad;
+      } else {
+        const geneProbe = tf.zeros([size, this.config.nGenes]);
+        const reconstructionTerm = tf.valueAndGrads((decoded: tf.Tensor, probe: tf.Tensor) =>
+          tf.sum(this.reconstruction(t, decoded as tf.Tensor2D, probe)),
+        )([decoder.decoded, geneProbe]);
+        reconstructionSum = reconstructionTerm.value;
+        [decodedGrad, geneGrad] = reconstructionTerm.grads;
+      }
       records.push({ kind: 'elementwise', name: this.layout.geneParameter, perExample: geneGrad });
 
       let grad: tf.Tensor2D = denseBackward(this.device, this.layout.decoderHead, decoder.headInput, decodedGrad as tf.Tensor2D, records);
@@ -205,7 +223,7 @@ export class VaeModel {
 
       const blocks = this.layout.encoderBlocks;
       if (blocks.length === 0) {
-        records.push({ kind: 'dense', layer: this.layout.encoderHead, input: t.x, inputTransposed: t.xTransposed, outputGrad: encodedGrad as tf.Tensor2D });
+        records.push({ kind: 'dense', layer: this.layout.encoderHead, input: t.x, augmentedInputTransposed: t.xTransposed, outputGrad: encodedGrad as tf.Tensor2D });
       } else {
         grad = denseBackward(this.device, this.layout.encoderHead, encoder.headInput, encodedGrad as tf.Tensor2D, records);
         for (let i = blocks.length - 1; i >= 0; i--) {
@@ -221,15 +239,11 @@ export class VaeModel {
         weights = clipFactors(normTensor, clipNorm);
         norms = normTensor.dataSync() as Float32Array;
       }
-      const sumTensors = weightedGradientSums(records, weights);
-      checkCoverage(this.layout, sumTensors);
-      const sums = new Map<string, Float32Array>();
-      for (const spec of this.layout.parameters) {
-        sums.set(spec.name, Float32Array.from(sumTensors.get(spec.name)!.dataSync() as Float32Array));
-      }
+      const sums = weightedGradientSums(records, weights);
+      checkCoverage(this.layout, sums);
       return {
         sums,
-        reconstructionSum: reconstructionTerm.value.dataSync()[0],
+        reconstructionSum: reconstructionSum.dataSync()[0],
         klSum: klSum.dataSync()[0],
         norms: norms ? Float32Array.from(norms) : null,
       };

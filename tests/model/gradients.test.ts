@@ -12,7 +12,7 @@ const BATCH = 6;
 function randomBatch(config: VaeConfig, rng: Rng): Batch {
   const genes = config.nGenes;
   const x = Float32Array.from({ length: BATCH * genes }, () => rng.normal());
-  const xTransposed = new Float32Array(genes * BATCH);
+  const xTransposed = new Float32Array((genes + 1) * BATCH).fill(1);
   for (let i = 0; i < BATCH; i++) for (let g = 0; g < genes; g++) xTransposed[g * BATCH + i] = x[i * genes + g];
   const counts = Float32Array.from({ length: BATCH * genes }, () => rng.negativeBinomial(3, 2));
   const logLibrary = new Float32Array(BATCH);
