@@ -5,7 +5,7 @@ import { transpose } from '../matrix/csr.js';
 import { InputError } from '../util/errors.js';
 import { LAYOUT_KEY, readFrame, readTable, tableToCsr } from './arrow.js';
 import { registerArrowCodecs } from './arrowCodecs.js';
-import { checkFloat32Range, type CohortBuilder } from './cohortBuilder.js';
+import { FLOAT32_MAX, float32RangeError, type CohortBuilder } from './cohortBuilder.js';
 import { ColumnPatterns, describeChoices, describeDuplicates, duplicates } from './columns.js';
 import { CsrBatchBuilder, concatBatches } from './csrBatches.js';
 import { countNames, type MatrixFileReport, type MatrixReadSpec } from './textMatrix.js';
@@ -152,7 +152,7 @@ async function readWide(
           if (!Number.isFinite(v)) {
             throw new InputError(`${v} is not a finite number`, locate(path, rows, valueNames[k], rowId, spec.genesInRows), 'replace infinite values before ingest');
           }
-          checkFloat32Range(v, locate(path, rows, valueNames[k], rowId, spec.genesInRows));
+          if (v > FLOAT32_MAX || v < -FLOAT32_MAX) throw float32RangeError(v, locate(path, rows, valueNames[k], rowId, spec.genesInRows));
           cols[n] = k;
           vals[n] = v;
           n++;

@@ -3,8 +3,8 @@ import { InputError } from '../util/errors.js';
 import { CsrBatchBuilder } from './csrBatches.js';
 import { describeDuplicates, duplicates, listNames, makeUnique } from './columns.js';
 
-/** Largest magnitude a Float32 can hold; X stores values as Float32. */
-const FLOAT32_MAX = 3.4028234663852886e38;
+/** Largest magnitude of a Float32; X stores values as Float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Running statistics of every value added, zeros included. */
 export interface ValueStatistics {
@@ -191,13 +191,11 @@ export class CohortBuilder {
   }
 }
 
-/** Checks that a value fits the Float32 storage of X; throws an InputError naming the cell otherwise. */
-export function checkFloat32Range(value: number, where: { file: string; line?: number; column?: string; sample?: string; gene?: string }): void {
-  if (value > FLOAT32_MAX || value < -FLOAT32_MAX) {
-    throw new InputError(
-      `${value} is outside the range of 32-bit floats (±3.4e38) that the matrix is stored in`,
-      where,
-      'rescale the values before ingest',
-    );
-  }
+/** The error for a value outside the Float32 range of X; callers test against FLOAT32_MAX first. */
+export function float32RangeError(value: number, where: { file: string; line?: number; column?: string; sample?: string; gene?: string }): InputError {
+  return new InputError(
+    `${value} is outside the range of 32-bit floats (±3.4e38) that the matrix is stored in`,
+    where,
+    'rescale the values before ingest',
+  );
 }

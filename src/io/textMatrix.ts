@@ -1,7 +1,7 @@
 import { transpose } from '../matrix/csr.js';
 import { InputError } from '../util/errors.js';
 import { MISSING, diagnoseCell, type MissingValues } from './cells.js';
-import { checkFloat32Range, type CohortBuilder } from './cohortBuilder.js';
+import { FLOAT32_MAX, float32RangeError, type CohortBuilder } from './cohortBuilder.js';
 import { ColumnPatterns, describeChoices, describeDuplicates, duplicates } from './columns.js';
 import { CsrBatchBuilder, concatBatches } from './csrBatches.js';
 import { chooseDelimiter, readFirstLine } from './delimited.js';
@@ -124,7 +124,7 @@ export async function readTextMatrix(path: string, kind: FileKind, fileIndex: nu
         }
       }
       if (v === 0) continue;
-      checkFloat32Range(v, cellLocation(path, line, names[k], rowId, spec.genesInRows));
+      if (v > FLOAT32_MAX || v < -FLOAT32_MAX) throw float32RangeError(v, cellLocation(path, line, names[k], rowId, spec.genesInRows));
       cols[n] = k;
       vals[n] = v;
       n++;

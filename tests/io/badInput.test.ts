@@ -102,6 +102,11 @@ describe('ingest of non-numeric cells', () => {
     expect(message).toContain('hexadecimal');
   });
 
+  it('value beyond the Float32 range', async () => {
+    const message = await inputErrorOf(ingest({ inputs: [file('sample,g1\nS1,1e39\n')] }));
+    expect(message).toContain("column 'g1', sample 'S1': 1e+39 is outside the range of 32-bit floats");
+  });
+
   it('negative values are kept and counted', async () => {
     const result = await ingest({ inputs: [file('sample,g1,g2\nS1,-1.5,2\nS2,3,-4\n')] });
     expect(Array.from(toDense(result.X))).toEqual([-1.5, 2, 3, -4]);
