@@ -70,7 +70,7 @@ export function registerPrivacy(program: Command): void {
       }
       const order = result.rdpOrder !== undefined ? `, optimal RDP order ${result.rdpOrder}` : '';
       printLines([
-        `epsilon = ${formatNumber(result.epsilon)} at delta = ${options.delta} (${result.accountant} accountant${order})`,
+        `epsilon = ${formatNumber(result.epsilon)} at delta = ${formatDelta(options.delta)} (${result.accountant} accountant${order})`,
         `for q = ${options.samplingRate}, noise multiplier ${options.noiseMultiplier}, ${options.steps} steps.`,
         ASSUMPTIONS,
       ]);
@@ -110,7 +110,7 @@ export function registerPrivacy(program: Command): void {
         return;
       }
       printLines([
-        `noise multiplier = ${formatNumber(noiseMultiplier)} (epsilon ${formatNumber(reached)} <= ${options.targetEpsilon} at delta = ${options.delta}, ${options.accountant} accountant)`,
+        `noise multiplier = ${formatNumber(noiseMultiplier)} (epsilon ${formatNumber(reached)} <= ${options.targetEpsilon} at delta = ${formatDelta(options.delta)}, ${options.accountant} accountant)`,
         `for q = ${options.samplingRate} and ${options.steps} steps; the noise standard deviation is this times the clipping norm C.`,
         ASSUMPTIONS,
       ]);
@@ -119,6 +119,10 @@ export function registerPrivacy(program: Command): void {
 
 function formatNumber(value: number): string {
   return Number.isFinite(value) ? value.toPrecision(6) : 'infinite';
+}
+
+function formatDelta(delta: number): string {
+  return delta < 1e-3 ? delta.toExponential() : String(delta);
 }
 
 function printJson(value: unknown): void {
