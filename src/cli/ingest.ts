@@ -14,7 +14,7 @@ const d = INGEST_DEFAULTS;
 /** Adds the ingest options; `genevae run` composes them with the other stages' options. */
 export function addIngestOptions(command: Command): Command {
   return command
-    .option('--format <format>', `input format: auto (Arrow/Feather and gzip by magic bytes, delimiter by extension), csv, tsv or arrow (default: ${d.format})`, parseChoice(['auto', 'csv', 'tsv', 'arrow'] as const))
+    .option('--input-format <format>', `matrix format: auto (Arrow/Feather and gzip by magic bytes, delimiter by extension), csv, tsv or arrow (default: ${d.format})`, parseChoice(['auto', 'csv', 'tsv', 'arrow'] as const))
     .option('--genes-in-rows', 'the matrix has genes as rows and samples as columns (default: samples in rows)')
     .option('--id-column <name>', 'column holding the sample ids, or the gene ids with --genes-in-rows (default: the first column)')
     .option('--exclude-columns <pattern>', "leave out matrix columns by name or glob pattern, e.g. 'call*'; repeatable (default: none)", collect)
@@ -32,7 +32,7 @@ export function addIngestOptions(command: Command): Command {
 /** The ingest options the user set; unset ones are left out so that INGEST_DEFAULTS apply. */
 export function ingestOptionsFrom(parsed: Record<string, unknown>): Partial<IngestOptions> {
   const out: Partial<IngestOptions> = {};
-  if (parsed.format !== undefined) out.format = parsed.format as IngestOptions['format'];
+  if (parsed.inputFormat !== undefined) out.format = parsed.inputFormat as IngestOptions['format'];
   if (parsed.genesInRows !== undefined) out.genesInRows = Boolean(parsed.genesInRows);
   if (parsed.idColumn !== undefined) out.idColumn = parsed.idColumn as string;
   if (parsed.excludeColumns !== undefined) out.excludeColumns = parsed.excludeColumns as string[];

@@ -285,7 +285,7 @@ async function readMatrixFile(
   }
   const isArrow = kind === 'arrow-file' || kind === 'arrow-stream';
   if (options.format === 'arrow' && !isArrow) {
-    throw new InputError('--format arrow was given but the file is not an Arrow IPC or Feather v2 file', { file: path }, 'drop --format to detect the format');
+    throw new InputError('--input-format arrow was given but the file is not an Arrow IPC or Feather v2 file', { file: path }, 'drop --input-format to detect the format');
   }
   const spec: MatrixReadSpec = {
     format: options.format === 'arrow' ? 'auto' : options.format,

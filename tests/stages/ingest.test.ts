@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { INGEST_DEFAULTS } from '../../pipeline/ingest.js';
 import { readFrame } from '../../src/io/arrow.js';
 import { toDense } from '../../src/matrix/csr.js';
-import { registerIngest } from '../../src/cli/ingest.js';
+import { addIngestOptions, ingestOptionsFrom, registerIngest } from '../../src/cli/ingest.js';
 import { runIngest, type IngestSummary } from '../../src/stages/ingest.js';
 import { countsFixture, fixtureDir, genesInRowsText, labelsText, samplesInRowsText, writeFixture } from '../fixtures/matrices.js';
 import { ingest, inputErrorOf } from '../fixtures/ingest.js';
@@ -261,5 +261,34 @@ describe.skipIf(!haveData)('genevae ingest on real cohorts', () => {
       ingestCommand([join(g, 'data_set_ALL_AML_train.csv'), '--genes-in-rows', '--id-column', 'Gene Accession Number', '--exclude-columns', 'Gene Description']),
     );
     expect(message).toContain("--exclude-columns 'call*'");
+  });
+});
+
+describe('ingest command options', () => {
+  it('maps flags to options', () => {
+    const command = addIngestOptions(new Command().exitOverride());
+    command.parse(
+      ['--input-format', 'tsv', '--genes-in-rows', '--exclude-columns', 'a', '--exclude-columns', 'b*', '--na-values', 'n/a', '--missing', 'zero', '--make-unique'],
+      { from: 'user' },
+    );
+    expect(ingestOptionsFrom(command.opts())).toEqual({
+      format: 'tsv',
+      genesInRows: true,
+      excludeColumns: ['a', 'b*'],
+      naValues: ['n/a'],
+      missing: 'zero',
+      makeUnique: true,
+    });
+  });
+
+  it('leaves unset options out', () => {
+    const command = addIngestOptions(new Command().exitOverride());
+    command.parse([], { from: 'user' });
+    expect(ingestOptionsFrom(command.opts())).toEqual({});
+  });
+
+  it('rejects an unknown missing policy', () => {
+    const command = addIngestOptions(new Command().exitOverride().configureOutput({ writeErr: () => {} }));
+    expect(() => command.parse(['--missing', 'drop'], { from: 'user' })).toThrow(/expected one of error, zero/);
   });
 });
