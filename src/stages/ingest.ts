@@ -156,6 +156,15 @@ export async function runIngest(ctx: StageContext, options: IngestOptions): Prom
     throw new InputError(`the matrix is empty (${cohort.nSamples} samples × ${cohort.nGenes} genes)`, { file: options.inputs[0] });
   }
   checkUniqueSamples(cohort);
+  for (const [name, column] of cohort.obs) {
+    if (column.length !== cohort.nSamples) {
+      throw new InputError(
+        `sample metadata column '${name}' (--obs-columns) is in some matrix files but not in all`,
+        { column: name },
+        'give every file the same metadata columns, or put the metadata in one file passed with --metadata',
+      );
+    }
+  }
   for (const report of reports) {
     for (const note of report.notes) ctx.log.info(`${basename(report.path)}: ${note}`);
   }

@@ -222,6 +222,31 @@ describe('ingest of ids', () => {
   });
 });
 
+describe('ingest of degenerate values', () => {
+  it('all-zero genes and samples are counted', async () => {
+    const result = await ingest({ inputs: [file('sample,g1,g2,g3\nS1,0,1,0\nS2,0,0,0\nS3,0,2,0\n')] });
+    expect(result.summary.genes.allZero).toBe(2);
+    expect(result.summary.samplesAllZero).toBe(1);
+    expect(result.warnings.join(' ')).toContain('1 samples have only zeros');
+  });
+
+  it('single sample', async () => {
+    const result = await ingest({ inputs: [file('sample,g1,g2\nS1,3,0\n')] });
+    expect([result.summary.nSamples, result.summary.nGenes]).toEqual([1, 2]);
+  });
+
+  it('obs column missing from one file', async () => {
+    const dir = fixtureDir();
+    const message = await inputErrorOf(
+      ingest({
+        inputs: [writeFixture(dir, 'a.csv', 'sample,batch_a,g1\nS1,x,1\n'), writeFixture(dir, 'b.csv', 'sample,batch_b,g1\nS2,y,2\n')],
+        obsColumns: ['batch*'],
+      }),
+    );
+    expect(message).toContain("column 'batch_a' (--obs-columns) is in some matrix files but not in all");
+  });
+});
+
 describe('ingest orientation check', () => {
   it('genes × samples read as samples × genes', async () => {
     const genes = Array.from({ length: 30 }, (_, j) => `ENSG${String(100000 + j).padStart(11, '0')}`);
