@@ -332,6 +332,24 @@ describe('ingest of labels and metadata', () => {
     expect(result.warnings.join(' ')).toContain("1 of 3 samples have no row in meta.csv ('S2')");
   });
 
+  it('metadata with BOM, CRLF and quotes', async () => {
+    const dir = fixtureDir();
+    const result = await ingest({
+      inputs: [writeFixture(dir, 'm.csv', 'sample,g1\nS1,1\nS2,2\n')],
+      metadata: writeFixture(dir, 'meta.csv', '\uFEFF"sample","disease"\r\n"S1","a, b"\r\nS2,c\r\n\r\n'),
+      labelColumn: 'disease',
+    });
+    expect(result.obs.label).toEqual(['a, b', 'c']);
+  });
+
+  it('ragged metadata row', async () => {
+    const dir = fixtureDir();
+    const message = await inputErrorOf(
+      ingest({ inputs: [writeFixture(dir, 'm.csv', 'sample,g1\nS1,1\n')], metadata: writeFixture(dir, 'meta.csv', 'sample,d\nS1,a,b,c\n') }),
+    );
+    expect(message).toContain('meta.csv, line 2: the line has 4 fields but the header has 2');
+  });
+
   it('metadata with repeated ids', async () => {
     const dir = fixtureDir();
     const message = await inputErrorOf(
