@@ -29,7 +29,7 @@ export function addIngestOptions(command: Command): Command {
     .option('--make-unique', 'rename repeated gene names as scanpy does (TP53, TP53-1, …) instead of stopping with an error');
 }
 
-/** The ingest options the user set; unset ones are left out so that INGEST_DEFAULTS apply. */
+/** Returns the ingest options the user set, leaving unset ones out so that INGEST_DEFAULTS apply. */
 export function ingestOptionsFrom(parsed: Record<string, unknown>): Partial<IngestOptions> {
   const out: Partial<IngestOptions> = {};
   if (parsed.inputFormat !== undefined) out.format = parsed.inputFormat as IngestOptions['format'];

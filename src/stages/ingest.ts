@@ -112,7 +112,7 @@ const RESERVED_OBS = new Set(['sample_id', 'label', 'library_size', 'n_genes_det
  * - X.arrow: samples × genes CSR (`indices: List<Int32>`, `values: List<Float32>`), the values
  *   as read, never transformed.
  * Returns an IngestSummary. Bad input raises an InputError that names the file, line, column,
- * sample or gene and says what to do.
+ * sample or gene and tells the user what to do.
  */
 export async function runIngest(ctx: StageContext, options: IngestOptions): Promise<StageResult> {
   if (options.inputs.length === 0) {
@@ -319,7 +319,7 @@ async function readMatrixFile(
 }
 
 
-/** True when the label column is a column of every matrix file; an error when only some have it. */
+/** Returns true when the label column is in every matrix file, and throws when only some have it. */
 function resolveMatrixLabels(options: IngestOptions, reports: MatrixFileReport[]): boolean {
   if (options.labelColumn === null || options.genesInRows) return false;
   const found = reports.filter((r) => r.labelColumnFound);
@@ -413,7 +413,7 @@ function buildObs(
   return obs;
 }
 
-/** Quantiles by linear interpolation between order statistics (numpy's default). */
+/** Summarizes library sizes; quantiles interpolate linearly between order statistics (numpy's default). */
 function summarizeLibrarySizes(sizes: readonly number[]): LibrarySizeSummary {
   const sorted = Float64Array.from(sizes).sort();
   const quantile = (q: number) => {
