@@ -50,15 +50,16 @@ export function renderTable(options: TableOptions): string {
       return `<tr>${cells.join('')}</tr>`;
     })
     .join('\n');
-  const caption = options.caption ? `<caption>${options.caption}</caption>` : '';
-  return `<div class="table-wrap"><table class="${classes}">${caption}<thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+  // A caption above the table rather than <caption>, which would wrap to the width of a narrow table.
+  const caption = options.caption ? `<p class="table-caption">${options.caption}</p>` : '';
+  return `${caption}<div class="table-wrap"><table class="${classes}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
 /** Renders a two-column table of facts: label and value (the value is HTML). */
 export function renderFacts(facts: [string, string][], caption?: string): string {
   const rows = facts.map(([label, value]) => `<tr><th scope="row">${escapeHtml(label)}</th><td>${value}</td></tr>`);
-  const head = caption ? `<caption>${caption}</caption>` : '';
-  return `<div class="table-wrap"><table class="facts">${head}<tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
+  const head = caption ? `<p class="table-caption">${caption}</p>` : '';
+  return `${head}<div class="table-wrap"><table class="facts"><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
 
 /** Facts from leftover summary fields, so nothing a stage recorded is hidden from the reader. */

@@ -24,7 +24,7 @@ figure.plot svg { max-width: 100%; height: auto; }
 figcaption { color: var(--muted); font-size: 12.5px; max-width: 560px; }
 .table-wrap { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: .4rem 0 .8rem; font-size: 13px; }
-caption { text-align: left; color: var(--muted); padding-bottom: .2rem; }
+p.table-caption { color: var(--muted); margin: .6rem 0 0; font-size: 13px; }
 th, td { border-bottom: 1px solid var(--line); padding: .25rem .6rem; text-align: left; vertical-align: top; }
 table.facts th { font-weight: 500; color: var(--muted); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }

@@ -14,7 +14,7 @@ const BASE_CONFIG = {
   font: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
   view: { stroke: '#ccc' },
   axis: { labelFontSize: 11, titleFontSize: 12 },
-  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 160 },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260, titleLimit: 260 },
 };
 
 /** SVG attributes whose numbers are pixel positions; one decimal place is below what a screen shows. */
@@ -102,7 +102,13 @@ export function histogramSpec(bins: HistogramBin[], options: { xTitle: string; y
     data: { values: bins },
     mark: { type: 'rect', color: '#4c78a8', stroke: 'white', strokeWidth: 0.5 },
     encoding: {
-      x: { field: 'start', type: 'quantitative', title: options.xTitle, scale: options.log ? { type: 'log' } : { zero: false } },
+      x: {
+        field: 'start',
+        type: 'quantitative',
+        title: options.xTitle,
+        // A log axis would otherwise round its domain out to whole decades, leaving most of the plot empty.
+        scale: options.log && bins.length > 0 ? { type: 'log', domain: [bins[0].start, bins[bins.length - 1].end], nice: false } : { zero: false },
+      },
       x2: { field: 'end' },
       y: { field: 'count', type: 'quantitative', title: options.yTitle ?? 'samples' },
     },
@@ -183,6 +189,7 @@ export function lineSpec(
         title: options.seriesTitle ?? null,
         sort: series,
         scale: { scheme: categoricalScheme(series.length) },
+        legend: series.length > 1 ? {} : null,
       },
     },
   };

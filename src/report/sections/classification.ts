@@ -73,7 +73,7 @@ export async function renderClassificationSection({ data }: SectionContext): Pro
       ['class weights', formatValue(summary.string('classWeight'))],
       ['chance balanced accuracy', formatNumber(summary.number('chanceBalancedAccuracy') ?? (classes.length ? 1 / classes.length : null), 3)],
       ['best single learner', summary.string('bestLearner') ? `<code>${escapeHtml(summary.string('bestLearner'))}</code>` : NOT_AVAILABLE],
-      ['ensemble used by <code>genevae predict</code>', summary.string('ensemble') ? `<code>${escapeHtml(summary.string('ensemble'))}</code>` : NOT_AVAILABLE],
+      ['ensemble used by genevae predict', summary.string('ensemble') ? `<code>${escapeHtml(summary.string('ensemble'))}</code>` : NOT_AVAILABLE],
       ['stacking', summary.string('stackingSkipped') ? `not trained: ${escapeHtml(summary.string('stackingSkipped'))}` : 'trained'],
     ]),
   );
@@ -163,7 +163,7 @@ async function renderConfusion(model: ModelView, classes: string[]): Promise<str
   });
   return renderFigure(
     'confusion',
-    heatmapSpec(cells, { xTitle: 'predicted', yTitle: 'true', colorTitle: 'share of true class', xOrder: classes, yOrder: classes }),
+    heatmapSpec(cells, { xTitle: 'predicted', yTitle: 'true', colorTitle: 'share of row', xOrder: classes, yOrder: classes, domain: [0, 1] }),
     'Confusion matrix on out-of-fold predictions, summed over repeats: counts, coloured by the share of each true class (rows).',
   );
 }
@@ -199,7 +199,7 @@ async function renderRoc(model: ModelView): Promise<string> {
   if (rows.length === 0) return unavailable('ROC curves', 'not recorded for this model');
   return renderFigure(
     'roc',
-    lineSpec(rows, { xTitle: 'false positive rate', yTitle: 'true positive rate', seriesTitle: 'class (one vs rest)', diagonal: true, xDomain: [0, 1], yDomain: [0, 1], width: 320, height: 320 }),
+    lineSpec(rows, { xTitle: 'false positive rate', yTitle: 'true positive rate', seriesTitle: 'class', diagonal: true, xDomain: [0, 1], yDomain: [0, 1], width: 320, height: 320 }),
     `One-vs-rest ROC curve per class for <code>${escapeHtml(model.name)}</code>, on out-of-fold probabilities; the dashed line is chance.`,
   );
 }

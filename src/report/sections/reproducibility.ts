@@ -2,7 +2,13 @@ import { STAGES, STAGE_DIRS } from '../../run/layout.js';
 import { escapeHtml, formatSeconds, formatValue, NOT_AVAILABLE } from '../format.js';
 import { isRecord } from '../fields.js';
 import { humanizeKey, renderFacts, renderTable, unavailable, type Section } from '../html.js';
+import { installedVersion, PLOT_LIBRARIES } from '../versions.js';
 import type { SectionContext } from './context.js';
+
+/** An option's value; null means the option was left unset, so its default rule applied. */
+function optionValue(value: unknown): string {
+  return value === null || value === undefined ? '<span class="note">not set (default rule)</span>' : formatValue(value);
+}
 
 /** Renders the reproducibility section: run id, code and package versions, seed, options and timings per stage. */
 export async function renderReproducibilitySection({ data }: SectionContext): Promise<Section> {
@@ -24,23 +30,26 @@ export async function renderReproducibilitySection({ data }: SectionContext): Pr
   const rows = STAGES.map((stage) => {
     const record = manifest.stages?.[stage];
     const seconds = record?.seconds ?? data.seconds(stage);
+    let status = escapeHtml(record?.status ?? 'not run');
+    if (record?.cached) status += ' (reused)';
+    if (stage === 'report') status = 'writing this report';
     return [
       `<code>${STAGE_DIRS[stage]}</code>`,
-      escapeHtml(record?.status ?? (stage === 'report' ? 'running' : 'not run')) + (record?.cached ? ' (reused)' : ''),
+      status,
       escapeHtml(record?.startedAt ?? ''),
-      { html: formatSeconds(seconds ?? null), sort: seconds ?? 0 },
+      { html: stage === 'report' ? '' : formatSeconds(seconds ?? null), sort: seconds ?? 0 },
     ];
   });
   parts.push('<h3>Stages</h3>', renderTable({ columns: ['stage', 'status', 'started', { label: 'time', numeric: true }], rows }));
 
-  const versions = Object.entries(manifest.versions ?? {});
+  const versions = Object.entries({ ...(manifest.versions ?? {}), ...Object.fromEntries(PLOT_LIBRARIES.map((name) => [name, installedVersion(name)])) });
   parts.push('<h3>Versions</h3>', versions.length ? renderFacts(versions.map(([name, version]) => [name, `<code>${escapeHtml(version)}</code>`])) : unavailable('Package versions', 'not recorded'));
 
   parts.push('<h3>Options per stage</h3>');
   for (const stage of STAGES) {
     const options = manifest.options?.[stage];
     if (!isRecord(options)) continue;
-    const facts = Object.entries(options).map(([key, value]): [string, string] => [humanizeKey(key), formatValue(value)]);
+    const facts = Object.entries(options).map(([key, value]): [string, string] => [humanizeKey(key), optionValue(value)]);
     parts.push(`<details><summary>${escapeHtml(stage)}</summary>${renderFacts(facts)}</details>`);
   }
   const notes = Object.entries(manifest.notes ?? {}).filter(([, value]) => isRecord(value) && Object.keys(value).length > 0);

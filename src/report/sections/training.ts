@@ -110,9 +110,15 @@ async function renderCurves(history: EpochRecord[], bestEpoch: number | null): P
       ),
     );
   }
-  const terms = [...series(history, 'reconstruction', 'reconstruction'), ...series(history, 'kl', 'KL divergence')];
-  if (terms.length) {
-    figures.push(await renderFigure('training-kl', lineSpec(terms, { xTitle: 'epoch', yTitle: 'per-sample value', seriesTitle: 'term' }), 'The two terms of the training loss: reconstruction and the KL divergence of the posterior from the prior.'));
+  const reconstruction = series(history, 'reconstruction', 'reconstruction');
+  if (reconstruction.length) {
+    figures.push(
+      await renderFigure('training-reconstruction', lineSpec(reconstruction, { xTitle: 'epoch', yTitle: 'reconstruction term per sample' }), 'Reconstruction term of the training loss (negative log-likelihood per sample).'),
+    );
+  }
+  const kl = series(history, 'kl', 'KL divergence');
+  if (kl.length) {
+    figures.push(await renderFigure('training-kl', lineSpec(kl, { xTitle: 'epoch', yTitle: 'KL divergence per sample' }), 'KL divergence of the posterior from the prior, per sample.'));
   }
   const weight = series(history, 'klWeight', 'KL weight');
   if (weight.length) {
