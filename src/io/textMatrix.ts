@@ -83,6 +83,13 @@ interface Layout {
 export async function readTextMatrix(path: string, kind: FileKind, fileIndex: number, spec: MatrixReadSpec, cohort: CohortBuilder): Promise<MatrixFileReport> {
   const notes: string[] = [];
   const firstLine = await readFirstLine(path, kind);
+  if (firstLine.includes('\r')) {
+    throw new InputError(
+      'the lines end with a bare carriage return (classic Mac OS line ends), which is not supported',
+      { file: path, line: 1 },
+      "convert the line ends to LF, e.g. with tr '\\r' '\\n'",
+    );
+  }
   const { delimiter, note } = chooseDelimiter(path, spec.format, firstLine);
   if (note) notes.push(note);
   let delimiterName = `'${delimiter}'-separated text`;

@@ -131,6 +131,11 @@ describe('ingest of text encodings and layouts', () => {
     expect(result.vars.gene_id).toEqual(fixture.geneIds);
   });
 
+  it('bare CR line ends', async () => {
+    const message = await inputErrorOf(ingest({ inputs: [file('sample,g1\rS1,1\rS2,2\r')] }));
+    expect(message).toContain('bare carriage return');
+  });
+
   it('quoted headers and ids', async () => {
     const result = await ingest({ inputs: [file('"sample","gene A","gene ""B"""\n"S1",1,2\n')] });
     expect(result.vars.gene_id).toEqual(['gene A', 'gene "B"']);
