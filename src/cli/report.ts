@@ -14,7 +14,7 @@ export function addReportOptions(command: Command): Command {
     .addOption(
       new Option(
         '--max-scatter-points <points>',
-        `largest number of samples drawn in a UMAP scatter plot; larger cohorts are sampled, at least 25 per cluster, and the plot says so (default ${d.maxScatterPoints})`,
+        `largest number of samples drawn in a UMAP scatter plot; larger cohorts are sampled, at least 25 per cluster, and the caption states how many are drawn (default ${d.maxScatterPoints})`,
       ).argParser(parseInteger(100)),
     )
     .addOption(new Option('--no-exports', 'do not write latents, UMAP coordinates and clusters as TSV and Arrow under exports/'));

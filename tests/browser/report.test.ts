@@ -131,6 +131,17 @@ describe.skipIf(!hasChromium).each([
     for (const name of ['umap-kmeans', 'umap-louvain', 'umap-labels', 'markers-kmeans', 'confusion']) expect(names, name).toContain(name);
   });
 
+  it('sorts a table by a clicked column', async () => {
+    const header = opened.page.locator('section#clustering table.sortable').first().locator('th').nth(1);
+    await header.click();
+    const ascending = await opened.page
+      .locator('section#clustering table.sortable')
+      .first()
+      .locator('tbody tr td:nth-child(2)')
+      .evaluateAll((cells) => cells.map((cell) => Number((cell as HTMLElement).dataset.sort)));
+    expect(ascending).toEqual([...ascending].sort((a, b) => a - b));
+  });
+
   it('logs no console errors', () => {
     expect(opened.consoleErrors).toEqual([]);
   });
