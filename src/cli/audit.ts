@@ -21,7 +21,7 @@ interface AuditOptions {
   json?: boolean;
 }
 
-/** What --run adds: the run's own ledger entries and the membership attack. */
+/** Findings of --run: the run's own ledger entries and the membership attack. */
 export interface RunAudit {
   runDir: string;
   runId: string;

@@ -178,7 +178,7 @@ function describeRunCounts(runs: readonly RunRecord[]): string {
   return parts.join(', ');
 }
 
-/** Each run of the ledger, one line apiece, with its status in words. */
+/** Lists each run of the ledger, one line apiece, with its status in words. */
 export function formatRunList(budgets: readonly DatasetBudget[]): string {
   const lines: string[] = [];
   for (const budget of budgets) {
@@ -197,7 +197,7 @@ export function formatRunList(budgets: readonly DatasetBudget[]): string {
   return lines.join('\n');
 }
 
-/** The whole audit as text for a terminal. */
+/** Formats the whole audit as text for a terminal. */
 export function formatAudit(result: AuditResult): string {
   const out: string[] = [];
   out.push(`Privacy ledger: ${result.ledgerPath} (${result.lineCount} lines)`);

@@ -8,7 +8,7 @@ import type { LedgerEntry, RecordedMechanism, ReserveLine } from './ledger-chain
  *
  * Runs on one dataset compose by basic composition: their epsilons add up, and so do their
  * deltas. Composing the runs' RDP curves before converting would give a smaller total, but
- * basic composition holds whatever accountant each run used, so the total stays valid across
+ * basic composition is valid whatever accountant each run used, so the total stays valid across
  * RDP and PLD runs.
  *
  * Without budget.json there is no cap. Any default number would be arbitrary against what an
@@ -208,7 +208,7 @@ function sum(values: number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }
 
-/** One line per run that charged a dataset, for refusals and reports. */
+/** Describes each run that charged a dataset, one clause per run, for refusals and reports. */
 export function describeSpending(runs: readonly RunRecord[]): string {
   const charged = runs.filter((r) => r.status !== 'voided');
   if (charged.length === 0) return 'no run has spent any of it';

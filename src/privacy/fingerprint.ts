@@ -21,7 +21,11 @@ export function datasetFingerprint(sampleIds: readonly string[], X: CsrMatrix): 
     throw new RangeError(`fingerprint needs one sample id per matrix row: ${sampleIds.length} ids, ${X.nRows} rows`);
   }
   const rows = sampleIds.map((id, row) => ({ id, digest: rowDigest(id, X, row) }));
-  rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // Code-unit order, so that the order does not depend on the locale.
+  rows.sort((a, b) => {
+    if (a.id === b.id) return 0;
+    return a.id < b.id ? -1 : 1;
+  });
   for (let i = 1; i < rows.length; i++) {
     if (rows[i].id === rows[i - 1].id) throw new RangeError(`sample id '${rows[i].id}' appears twice; fingerprints need unique ids`);
   }

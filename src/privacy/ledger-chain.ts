@@ -5,7 +5,7 @@ import type { AccountantName } from './accountant.js';
 /**
  * The ledger's line format and hash chain, shared by the writer (ledger.ts) and the auditor.
  *
- * privacy/ledger.jsonl holds one JSON object per line. Each line records its own 1-based line
+ * privacy/ledger.jsonl contains one JSON object per line. Each line records its own 1-based line
  * number, the SHA-256 of the line before it (64 zeros for the first) and its own SHA-256, taken
  * over the canonical JSON of every other field. Editing a line breaks its hash; deleting,
  * inserting or reordering lines breaks the line numbers and the chain at the first line moved.

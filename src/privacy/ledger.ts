@@ -26,7 +26,7 @@ import {
 
 export type { LedgerEntry } from './ledger-chain.js';
 
-/** What `reserve` needs to know about a training run before it starts. */
+/** Facts about a training run that `reserve` records before the run starts. */
 export interface ReservationRequest {
   runId: string;
   /** datasetFingerprint() of the training data; the budget is kept per fingerprint. */
@@ -125,7 +125,7 @@ export class PrivacyLedger {
 
   /**
    * Closes a reservation with the steps actually taken and the epsilon they spent. The line is
-   * written even when epsilon exceeds the reservation, because the updates were released; a
+   * written even when epsilon exceeds the reservation, because the updates were released. A
    * PrivacyError is raised afterwards so that the overrun is not missed.
    */
   async finalize(entryId: string, result: { stepsTaken: number; epsilon: number }): Promise<LedgerReceipt> {
@@ -157,7 +157,7 @@ export class PrivacyLedger {
     });
   }
 
-  /** All ledger lines in order; raises PrivacyError when the ledger fails verification. */
+  /** Returns all ledger lines in order; raises PrivacyError when the ledger fails verification. */
   entries(): LedgerEntry[] {
     return this.readVerified();
   }
@@ -220,7 +220,7 @@ export class PrivacyLedger {
   }
 }
 
-/** The reservation line of an entry that is neither finalized nor voided yet. */
+/** Finds the reservation line of an entry that is neither finalized nor voided yet. */
 function openReservation(entries: LedgerEntry[], entryId: string): ReserveLine {
   const reservation = entries.find((e): e is ReserveLine => e.type === 'reserve' && e.entryId === entryId);
   if (!reservation) throw new PrivacyError(`ledger entry ${entryId} was never reserved`);

@@ -140,7 +140,7 @@ export function dpAucBound(epsilon: number, delta: number): number {
 
 type MembershipNumbers = Omit<MembershipResult, 'summary'>;
 
-/** The result in plain words, for an ethics board as much as for a data scientist. */
+/** Describes the result in plain words, for an ethics board as much as for a data scientist. */
 export function describeMembership(r: MembershipNumbers): string {
   const auc = r.auc.toFixed(3);
   const interval = `${r.aucLow.toFixed(3)} to ${r.aucHigh.toFixed(3)}`;

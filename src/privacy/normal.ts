@@ -26,7 +26,7 @@ export function logSubExp(a: number, b: number): number {
 
 /**
  * log Φ(z), the log of the standard normal CDF, accurate in both tails: for z < 0 it goes
- * through the scaled erfcx, so Φ(-40) ≈ 1e-350 still has an exact logarithm.
+ * through the scaled erfcx, so Φ(-40) ≈ 1e-350 still gets an accurate logarithm.
  */
 export function logNormalCdf(z: number): number {
   if (Number.isNaN(z)) return NaN;
@@ -57,7 +57,7 @@ export function logNormalIntervalMass(a: number, b: number): number {
   if (!(b > a)) return -Infinity;
   if (a >= 0) return logSubExp(logNormalCdf(-a), logNormalCdf(-b));
   if (b <= 0) return logSubExp(logNormalCdf(b), logNormalCdf(a));
-  // The interval holds 0, so its mass is at least that of [min(-a, b), 0] and 1 - (tails) does not cancel badly.
+  // The interval contains 0, so its mass is at least that of [min(-a, b), 0] and 1 - (tails) does not cancel badly.
   return Math.log1p(-(Math.exp(logNormalCdf(a)) + Math.exp(logNormalCdf(-b))));
 }
 

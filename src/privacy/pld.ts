@@ -15,8 +15,8 @@ import { logAddExp, logIntervalMassFromTails, logNormalCdf, logNormalTail } from
  *  2. truncates pessimistically: loss mass above the grid becomes infinite loss, mass below is
  *     moved up to the lowest grid point;
  *  3. composes `steps` copies by raising the FFT of the grid masses to the power `steps`,
- *     over a window that holds all but a Chernoff-bounded tail of the composed mass; that tail
- *     is added to delta;
+ *     over a window that contains all but a Chernoff-bounded tail of the composed mass; that
+ *     tail is added to delta;
  *  4. reads epsilon off the composed distribution: delta(eps) = E[(1 - e^(eps - L))+] + P(L = inf).
  * Epsilon is the larger of the two pairs' epsilons, as in dp_accounting's PLDAccountant.
  * For q = 1 the composition is a single Gaussian with noise sigma / sqrt(steps), whose
@@ -138,7 +138,7 @@ class LossModel {
     return shifted > 0 ? shifted / this.q : 0;
   }
 
-  /** The x where the loss equals eps; -Infinity at or beyond the support's edge. */
+  /** Returns the x where the loss equals eps; -Infinity at or beyond the support's edge. */
   thresholdAt(epsilon: number): number {
     const g = this.ratioAt(epsilon);
     return g > 0 ? this.variance * Math.log(g) + 0.5 : -Infinity;
@@ -223,8 +223,8 @@ function discretize(model: LossModel, step: number, low: number, high: number): 
   const { q, sigma } = model;
   const remove = model.direction === 'remove';
 
-  // Standardised thresholds of each grid point under N(0, s^2) (z0) and N(1, s^2) (z1), with
-  // their log CDF and log survival values, so that each band costs no new erfc evaluations.
+  // Standardised thresholds of each grid point under N(0, s^2) (z0) and N(1, s^2) (z1), with the
+  // log of their smaller normal tail, so that each band costs no new erfc evaluations.
   const ratio = new Float64Array(points);
   const z0 = new Float64Array(points);
   const z1 = new Float64Array(points);
@@ -295,10 +295,10 @@ function discretize(model: LossModel, step: number, low: number, high: number): 
 
 /** Upper and lower loss bounds of the composed distribution outside which at most `tail` mass lies on each side. */
 function chernoffWindow(loss: DiscreteLoss, steps: number, tail: number): [number, number] {
-  // Summarise the grid in at most CHERNOFF_SUMMARY_BINS cells. Within a cell [a, b] holding mass
-  // M with mean m, convexity of e^(l x) puts sum(mass e^(l x)) below the chord value
-  // M ((b - m) e^(l a) + (m - a) e^(l b)) / (b - a): an upper bound on the moment generating
-  // function for either sign of l that keeps the mean exact, so the bound does not drift with steps.
+  // Summarise the grid in at most CHERNOFF_SUMMARY_BINS cells. Take a cell [a, b] with mass M and
+  // mean m. Because e^(l x) is convex, sum(mass e^(l x)) lies below the chord value
+  // M ((b - m) e^(l a) + (m - a) e^(l b)) / (b - a) for either sign of l. This bounds the moment
+  // generating function while keeping the mean exact, so the bound does not drift with steps.
   const n = loss.mass.length;
   const width = Math.max(1, Math.ceil(n / CHERNOFF_SUMMARY_BINS));
   const cells = Math.ceil(n / width);
@@ -474,8 +474,8 @@ function fftLength(n: number): number {
 }
 
 /**
- * The `steps`-fold convolution of the grid masses, folded modulo `length` and returned for the
- * composed indices first .. first + length - 1. Negative values from rounding are set to 0,
+ * Convolves the grid masses with themselves `steps` times, folded modulo `length`, and returns
+ * the composed indices first .. first + length - 1. Negative values from rounding become 0,
  * which can only raise delta.
  */
 function convolvePower(loss: DiscreteLoss, steps: number, length: number, first: number): Float64Array {

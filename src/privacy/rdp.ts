@@ -162,8 +162,8 @@ export function deltaFromRdp(orders: readonly number[], rdp: ArrayLike<number>, 
 }
 
 /**
- * An RDP value ready for conversion. Rounding can leave log(A) a hair below zero when q is tiny,
- * which means a divergence of about 0; anything clearly negative is a bug, not privacy.
+ * Returns an RDP value ready for conversion. Rounding can leave log(A) a hair below zero when q
+ * is tiny, which means a divergence of about 0. Anything clearly negative is a numerical fault.
  */
 function checkedRdp(value: number, order: number): number {
   if (Number.isNaN(value)) return Infinity;

@@ -46,7 +46,7 @@ export class SecureRandom {
     }, true);
   }
 
-  /** A uniform number in [0, 1) with 53 random bits. */
+  /** Draws a uniform number in [0, 1) with 53 random bits. */
   uniform(): number {
     const high = this.word() >>> 5; // 27 bits
     const low = this.word() >>> 6; // 26 bits
