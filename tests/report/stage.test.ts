@@ -64,6 +64,20 @@ describe('runReport', () => {
     expect(html).toContain('selection of highly variable genes');
   });
 
+  it('states how outside statistics were protected', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'genevae-report-'));
+    writeRunFixture(runDir, { nSamples: 40 });
+    const path = join(runDir, STAGE_DIRS.normalize, 'summary.json');
+    const file = JSON.parse(readFileSync(path, 'utf8'));
+    file.summary.protectedStatistics = 'genes were selected from a public reference list';
+    writeFileSync(path, JSON.stringify(file));
+    const ctx = testContext('report', runDir);
+    await runReport(ctx, { ...REPORT_DEFAULTS, privacyDir: NO_LEDGER });
+    const html = readFileSync(join(ctx.outputDir, 'index.html'), 'utf8');
+    expect(html).toContain('<strong>Statistics outside DP-SGD:</strong> genes were selected from a public reference list');
+    expect(html).not.toContain('selection of highly variable genes.</li>');
+  });
+
   it('reports the unlabelled sample count', async () => {
     const { html } = await reportFor({ nSamples: 200, unlabelledFraction: 0.2 });
     expect(html).toMatch(/<strong>\d+ unlabelled<\/strong>/);

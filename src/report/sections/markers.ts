@@ -7,6 +7,8 @@ import { heatmapSpec, renderFigure, type HeatCell } from '../plot.js';
 
 /** Markers listed per group in the report's table; markers.arrow and the biomarker export hold every gene. */
 const TOP_MARKERS_TABLE = 5;
+/** Longest marker table shown open; longer ones fold into a details element. */
+const MAX_OPEN_TABLE_ROWS = 60;
 /** Genes listed per latent dimension. */
 const TOP_LATENT_GENES = 8;
 
@@ -92,7 +94,10 @@ export async function renderMarkers(summary: Fields<ClusterSummary>): Promise<st
     parts.push(`<h4>Markers of <code>${escapeHtml(name)}</code></h4>`);
     parts.push(await renderMarkerHeatmap(grouping));
     const table = renderMarkerTable(grouping);
-    parts.push(index === 0 ? table : `<details><summary>Table of the top markers of ${escapeHtml(name)}</summary>${table}</details>`);
+    // The first grouping's table stays open unless it is long (many clusters); the heat map above summarises it.
+    const rows = grouping.records('groups').length * TOP_MARKERS_TABLE;
+    const open = index === 0 && rows <= MAX_OPEN_TABLE_ROWS;
+    parts.push(open ? table : `<details><summary>Table of the top markers of ${escapeHtml(name)}</summary>${table}</details>`);
   }
   return parts.join('\n');
 }
