@@ -3,8 +3,8 @@ export interface ReportOptions {
   /** Title at the top of the report. Default: the run id. */
   title: string | null;
   /**
-   * Largest number of points drawn in one scatter plot; larger cohorts are sampled (every
-   * cluster keeps at least 25 points) and the caption states how many it shows. Default 5,000.
+   * Largest number of points drawn in one scatter plot. Larger cohorts are sampled, every
+   * cluster keeping at least 25 points, and the caption states how many it shows. Default 5,000.
    */
   maxScatterPoints: number;
   /** Directory of the privacy ledger whose audit table the report shows. Default 'privacy'. */

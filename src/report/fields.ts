@@ -10,7 +10,7 @@ export class Fields<T = Record<string, unknown>> {
     this.value = isRecord(value) ? value : {};
   }
 
-  /** Whether the wrapped value holds anything at all. */
+  /** True when the wrapped value has no fields at all. */
   get isEmpty(): boolean {
     return Object.keys(this.value).length === 0;
   }
@@ -62,7 +62,7 @@ export class Fields<T = Record<string, unknown>> {
     return new Fields<U>(this.value[key]);
   }
 
-  /** The first of several keys that holds a number, for fields whose name varies between versions. */
+  /** Returns the first of several keys that contains a number, for fields whose name varies between versions. */
   firstNumber(...keys: (keyof T & string)[]): number | null {
     for (const key of keys) {
       const value = this.number(key);

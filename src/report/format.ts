@@ -10,14 +10,14 @@ export function escapeHtml(text: unknown): string {
 /** Markup shown wherever a value the report expects is missing. */
 export const NOT_AVAILABLE = '<span class="na">not available</span>';
 
-/** An integer with thousands separators: 50000 → "50,000". */
+/** Formats an integer with thousands separators: 50000 → "50,000". */
 export function formatInteger(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return NOT_AVAILABLE;
   return Math.round(value).toLocaleString('en-US');
 }
 
 /**
- * A number with `digits` significant digits, switching to exponent notation for very small
+ * Formats a number with `digits` significant digits, switching to exponent notation for very small
  * or large magnitudes, so that 1e-5 and 12345.678 both stay readable.
  */
 export function formatNumber(value: number | null | undefined, digits = 3): string {
@@ -31,13 +31,13 @@ export function formatNumber(value: number | null | undefined, digits = 3): stri
   return Number(value.toPrecision(digits)).toLocaleString('en-US', { maximumSignificantDigits: digits });
 }
 
-/** A fraction in [0, 1] as a percentage: 0.8731 → "87.3%". */
+/** Formats a fraction in [0, 1] as a percentage: 0.8731 → "87.3%". */
 export function formatPercent(value: number | null | undefined, decimals = 1): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return NOT_AVAILABLE;
   return `${(value * 100).toFixed(decimals)}%`;
 }
 
-/** A byte count in binary units: 1536 → "1.5 KiB". */
+/** Formats a byte count in binary units: 1536 → "1.5 KiB". */
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return NOT_AVAILABLE;
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -50,7 +50,7 @@ export function formatBytes(bytes: number | null | undefined): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** A duration in seconds as "0.4 s", "12.3 s", "4 min 05 s" or "2 h 03 min". */
+/** Formats a duration in seconds as "0.4 s", "12.3 s", "4 min 05 s" or "2 h 03 min". */
 export function formatSeconds(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return NOT_AVAILABLE;
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
@@ -60,7 +60,7 @@ export function formatSeconds(seconds: number | null | undefined): string {
   return `${hours} h ${String(minutes - hours * 60).padStart(2, '0')} min`;
 }
 
-/** A mean with its spread: "0.912 ± 0.021"; the spread is left out when it is missing. */
+/** Formats a mean with its spread, "0.912 ± 0.021", leaving the spread out when it is missing. */
 export function formatMeanSpread(mean: number | null | undefined, spread: number | null | undefined, digits = 3): string {
   if (mean === null || mean === undefined || !Number.isFinite(mean)) return NOT_AVAILABLE;
   const text = mean.toFixed(digits);
@@ -68,7 +68,7 @@ export function formatMeanSpread(mean: number | null | undefined, spread: number
   return `${text} ± ${spread.toFixed(digits)}`;
 }
 
-/** Any JSON value as short readable text (arrays joined, objects as compact JSON), escaped. */
+/** Formats any JSON value as short escaped text: arrays joined, objects as compact JSON. */
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined) return NOT_AVAILABLE;
   if (typeof value === 'number') return formatNumber(value, 4);

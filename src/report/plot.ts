@@ -55,7 +55,7 @@ export async function renderFigure(name: string, spec: TopLevelSpec, captionHtml
   return `<figure class="plot" id="plot-${escapeHtml(name)}" data-plot="${escapeHtml(name)}">${svg}<figcaption>${captionHtml}</figcaption></figure>`;
 }
 
-/** Categorical colours: tableau10 up to 10 groups, tableau20 above (colours repeat beyond 20; the plot says so). */
+/** Picks categorical colours: tableau10 up to 10 groups, tableau20 above. Colours repeat beyond 20, and the captions state it. */
 export function categoricalScheme(groups: number): 'tableau10' | 'tableau20' {
   return groups <= 10 ? 'tableau10' : 'tableau20';
 }

@@ -68,7 +68,7 @@ export class RunData {
     return stageFile(this.runDir, stage, file);
   }
 
-  /** An Arrow table written by a stage, or null when it is missing or unreadable. */
+  /** Reads an Arrow table written by a stage; null when it is missing or unreadable. */
   table(stage: StageName, file: string): Table | null {
     const path = this.path(stage, file);
     if (this.tables.has(path)) return this.tables.get(path)!;
@@ -84,13 +84,13 @@ export class RunData {
     return table;
   }
 
-  /** A table's plain columns as a frame; list columns come back as text, so read those with `sampleMatrix`. */
+  /** Reads a table's plain columns as a frame; list columns come back as text, so read those with `sampleMatrix`. */
   frame(stage: StageName, file: string): Frame | null {
     const table = this.table(stage, file);
     return table ? tableToFrame(table) : null;
   }
 
-  /** A table of sample_id plus one FixedSizeList<Float32> column, as ids and a dense matrix. */
+  /** Reads a table of sample_id plus one FixedSizeList<Float32> column as ids and a dense matrix. */
   sampleMatrix(stage: StageName, file: string, column: string): SampleMatrix | null {
     const table = this.table(stage, file);
     if (!table) return null;
@@ -105,7 +105,7 @@ export class RunData {
     }
   }
 
-  /** The per-sample table with labels: normalize's obs when present, else ingest's. */
+  /** Reads the per-sample table with labels: normalize's obs when present, else ingest's. */
   obs(): Frame | null {
     return this.frame('normalize', FILES.obs) ?? this.frame('ingest', FILES.obs);
   }

@@ -12,7 +12,7 @@ import { writeRunFixture } from './fixture.js';
 
 const MECHANISM: RecordedMechanism = { samplingRate: 0.05, noiseMultiplier: 1.1, clipNorm: 1, steps: 200, delta: 1e-5, sampling: 'poisson', accountant: 'rdp' };
 
-/** A ledger with this run finalized and a second dataset's run only reserved. */
+/** Writes a ledger with this run finalized and a second dataset's run only reserved. */
 async function writeLedger(privacyDir: string): Promise<void> {
   const ledger = new PrivacyLedger(privacyDir);
   const epsilon = epsilonFor(MECHANISM);

@@ -7,7 +7,7 @@ import { heatmapSpec, renderFigure, type HeatCell } from '../plot.js';
 
 /** Markers listed per group in the report's table; markers.arrow and the biomarker export hold every gene. */
 const TOP_MARKERS_TABLE = 5;
-/** Longest marker table shown open; longer ones fold into a details element. */
+/** Maximum rows of a marker table shown open; longer ones fold into a details element. */
 const MAX_OPEN_TABLE_ROWS = 60;
 /** Genes listed per latent dimension. */
 const TOP_LATENT_GENES = 8;

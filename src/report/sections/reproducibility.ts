@@ -5,7 +5,7 @@ import { humanizeKey, renderFacts, renderTable, unavailable, type Section } from
 import { installedVersion, PLOT_LIBRARIES } from '../versions.js';
 import type { SectionContext } from './context.js';
 
-/** An option's value; null means the option was left unset, so its default rule applied. */
+/** Formats an option's value; null means the option was left unset, so its default rule applied. */
 function optionValue(value: unknown): string {
   return value === null || value === undefined ? '<span class="note">not set (default rule)</span>' : formatValue(value);
 }
