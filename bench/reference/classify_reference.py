@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """scikit-learn reference for genevae's classify stage.
 
-Reads a JSON file with the latent features, the class of each sample, the fold assignment of
-every repeat and the learner settings (written by genevae's reference test), runs the same
-learners with the same settings on the same folds, and prints a JSON object with the
-balanced accuracy of every model on every test fold.
+Reads a JSON file that genevae's reference test writes: the latent features, the class of
+each sample, the fold assignment of every repeat and the learner settings. Runs the same
+learners with the same settings on the same folds, and prints a JSON object with the balanced
+accuracy of every model on every test fold.
 
 Usage: /usr/bin/python3 classify_reference.py INPUT.json > OUTPUT.json
 

@@ -56,6 +56,23 @@ export interface BatchOptions {
   transposed: boolean;
 }
 
+/** [xᵀ; 1ᵀ], [G + 1, B]: the input transposed with a final row of ones, so one product gives weight and bias gradients. */
+export function augmentedTranspose(x: Float32Array, size: number, genes: number): Float32Array {
+  const out = new Float32Array((genes + 1) * size);
+  for (let i = 0; i < size; i++) {
+    const offset = i * genes;
+    for (let g = 0; g < genes; g++) out[g * size + i] = x[offset + g];
+  }
+  out.fill(1, genes * size);
+  return out;
+}
+
+/** The batch with its augmented transposed input filled in, when it lacks one. */
+export function withTransposedInput(batch: Batch): Batch {
+  if (batch.xTransposed) return batch;
+  return { ...batch, xTransposed: augmentedTranspose(batch.x, batch.size, batch.x.length / Math.max(batch.size, 1)) };
+}
+
 /** Gathers the rows given into a Batch, drawing noise and dropout masks from the seeded streams. */
 export function assembleBatch(data: TrainingData, config: VaeConfig, rows: ArrayLike<number>, options: BatchOptions): Batch {
   const size = rows.length;
@@ -63,16 +80,7 @@ export function assembleBatch(data: TrainingData, config: VaeConfig, rows: Array
   const x = new Float32Array(size * genes);
   for (let i = 0; i < size; i++) x.set(data.x.subarray(rows[i] * genes, (rows[i] + 1) * genes), i * genes);
 
-  let xTransposed: Float32Array | null = null;
-  if (options.transposed) {
-    // [G + 1, B]: xᵀ with a final row of ones, so one product gives the weight and bias gradients.
-    xTransposed = new Float32Array((genes + 1) * size);
-    for (let i = 0; i < size; i++) {
-      const offset = i * genes;
-      for (let g = 0; g < genes; g++) xTransposed[g * size + i] = x[offset + g];
-    }
-    xTransposed.fill(1, genes * size);
-  }
+  const xTransposed = options.transposed ? augmentedTranspose(x, size, genes) : null;
 
   let counts: Float32Array | null = null;
   let logLibrary: Float32Array | null = null;

@@ -21,12 +21,46 @@ export interface DpSettings {
 }
 
 /**
- * The DP-SGD update direction from a batch's clipped gradient sums: (Σ_i clip(g_i) + N(0, (sigma·C)² I)) / (q·n).
+ * Draws N(0, (sigma·C)²) noise for every parameter into `buffers` (one array per parameter,
+ * reused across steps). It needs no gradient, so a caller can draw it while workers compute.
+ */
+export function drawNoise(parameters: ParameterSet, dp: DpSettings, buffers: Map<string, Float32Array>): Map<string, Float32Array> {
+  const std = dp.noiseMultiplier * dp.clipNorm;
+  for (const spec of parameters.specs) {
+    let noise = buffers.get(spec.name);
+    if (!noise) {
+      noise = new Float32Array(parameters.get(spec.name).length);
+      buffers.set(spec.name, noise);
+    }
+    dp.random.fillGaussian(noise, std);
+  }
+  return buffers;
+}
+
+/**
+ * The DP-SGD update direction (Σ_i clip(g_i) + noise) / (q·n), written into the sums.
  * `sums` is null for an empty Poisson batch, which still gets the noise. Dividing by the
  * expected batch size q·n rather than the realised one keeps the sensitivity of the released
  * average at C / (q·n) whatever batch was sampled, as the accountant assumes.
- * `buffers` holds one noise array per parameter, reused across steps.
  */
+export function noisyAverage(
+  parameters: ParameterSet,
+  sums: Map<string, Float32Array> | null,
+  noise: Map<string, Float32Array>,
+  expectedBatch: number,
+): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const spec of parameters.specs) {
+    const size = parameters.get(spec.name).length;
+    const gradient = sums?.get(spec.name) ?? new Float32Array(size);
+    const draw = noise.get(spec.name)!;
+    for (let i = 0; i < size; i++) gradient[i] = (gradient[i] + draw[i]) / expectedBatch;
+    out.set(spec.name, gradient);
+  }
+  return out;
+}
+
+/** drawNoise followed by noisyAverage: one DP-SGD update direction. */
 export function privatizeGradients(
   parameters: ParameterSet,
   sums: Map<string, Float32Array> | null,
@@ -34,19 +68,5 @@ export function privatizeGradients(
   expectedBatch: number,
   buffers: Map<string, Float32Array>,
 ): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  const std = dp.noiseMultiplier * dp.clipNorm;
-  for (const spec of parameters.specs) {
-    const size = parameters.get(spec.name).length;
-    const gradient = sums?.get(spec.name) ?? new Float32Array(size);
-    let noise = buffers.get(spec.name);
-    if (!noise) {
-      noise = new Float32Array(size);
-      buffers.set(spec.name, noise);
-    }
-    dp.random.fillGaussian(noise, std);
-    for (let i = 0; i < size; i++) gradient[i] = (gradient[i] + noise[i]) / expectedBatch;
-    out.set(spec.name, gradient);
-  }
-  return out;
+  return noisyAverage(parameters, sums, drawNoise(parameters, dp, buffers), expectedBatch);
 }

@@ -4,7 +4,7 @@ import { assembleBatch, type TrainingData } from './data.js';
 import type { ParameterSet } from './parameters.js';
 import type { Batch, BatchGradients, ExampleLosses, VaeModel } from './vae.js';
 import type { VaeConfig } from './config.js';
-import { privatizeGradients, type DpSettings } from './dpsgd.js';
+import { drawNoise, noisyAverage, type DpSettings } from './dpsgd.js';
 
 export interface TrainerSettings {
   epochs: number;
@@ -182,11 +182,16 @@ export async function train(
         rows = Int32Array.from(part, (i) => trainRows[i]);
       }
 
-      let sums: Map<string, Float32Array> | null = null;
-      if (rows.length > 0) {
-        const batch = assembleBatch(data, config, rows, { noise: noiseRng, dropout: dropoutRng, transposed: true });
-        const result = await engine.gradients(batch, { klWeight, clipNorm: dp ? dp.clipNorm : null });
-        sums = result.sums;
+      // Start the gradients, then draw the noise (which needs none) while workers compute.
+      const pending = rows.length > 0
+        ? engine.gradients(assembleBatch(data, config, rows, { noise: noiseRng, dropout: dropoutRng, transposed: true }), {
+            klWeight,
+            clipNorm: dp ? dp.clipNorm : null,
+          })
+        : null;
+      const noise = dp ? drawNoise(parameters, dp, noiseBuffers) : null;
+      const result = pending ? await pending : null;
+      if (result) {
         reconstructionSum += result.reconstructionSum;
         klSum += result.klSum;
         lossSum += result.reconstructionSum + klWeight * result.klSum;
@@ -194,14 +199,14 @@ export async function train(
         if (dp && result.norms) for (const n of result.norms) if (n > dp.clipNorm) clipped++;
       }
 
+      if (!dp && !result) continue;
       let gradients: Map<string, Float32Array>;
       if (dp) {
-        gradients = privatizeGradients(parameters, sums, dp, expectedBatch, noiseBuffers);
+        gradients = noisyAverage(parameters, result?.sums ?? null, noise!, expectedBatch);
       } else {
-        gradients = sums!;
+        gradients = result!.sums;
         for (const gradient of gradients.values()) for (let i = 0; i < gradient.length; i++) gradient[i] /= rows.length;
       }
-      if (!dp && rows.length === 0) continue;
       adam.update(parameters, gradients);
       await engine.upload(parameters);
       progress.stepsTaken = step;

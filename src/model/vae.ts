@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-// Gradients of tfjs-core ops are registered by this side-effect import (tfjs-core alone ships none).
 // The umbrella package's Node bundle registers every op's gradient; tfjs-core alone registers few,
 // and its per-gradient ES modules use extensionless imports that Node cannot load.
 import '@tensorflow/tfjs';

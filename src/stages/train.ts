@@ -10,7 +10,8 @@ import { readDenseColumn } from '../model/input.js';
 import { geneLoadings } from '../model/loadings.js';
 import { initParameters, type ParameterSet } from '../model/parameters.js';
 import { saveModel, type SavedNormalization } from '../model/saved.js';
-import { evaluateLosses, localEngine, stepsPerEpoch, train, type EpochRecord, type TrainingProgress } from '../model/trainer.js';
+import { evaluateLosses, localEngine, stepsPerEpoch, train, type EpochRecord, type GradientEngine, type TrainingProgress } from '../model/trainer.js';
+import { WorkerPool } from '../model/worker-pool.js';
 import { VaeModel } from '../model/vae.js';
 import { epsilonFor, noiseMultiplierFor } from '../privacy/accountant.js';
 import { datasetFingerprint } from '../privacy/fingerprint.js';
@@ -336,7 +337,17 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   }
 
   const model = new VaeModel(config, layout, parameters);
-  const engine = localEngine(model);
+  let engine: GradientEngine = localEngine(model);
+  let pool: WorkerPool | null = null;
+  let trainedParameters = parameters;
+  if (options.workers > 1) {
+    // Workers train on shared-memory parameters; they are copied back when training ends.
+    const started = await WorkerPool.start(options.workers, config, parameters, options.backend);
+    pool = started.pool;
+    engine = pool;
+    trainedParameters = started.parameters;
+    ctx.log.info(`${options.workers} worker threads compute each batch's gradients (${started.backends[0].name} backend each)`);
+  }
   const progress: TrainingProgress = { stepsTaken: 0, noisyUpdateApplied: false };
   const epsilonAfter = (steps: number) =>
     dpSettings
@@ -349,7 +360,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
     result = await train(
       engine,
       config,
-      parameters,
+      trainedParameters,
       data,
       split.train,
       split.validation,
@@ -371,6 +382,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
     );
   } catch (error) {
     model.dispose();
+    await pool?.close();
     if (ledger && entryId) {
       if (progress.noisyUpdateApplied) {
         // Noisy updates were computed, so the budget they spent stays on record.
@@ -382,6 +394,11 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
     throw error;
   }
   const trainingSeconds = (performance.now() - trainingStarted) / 1000;
+  if (pool) {
+    await pool.close();
+    for (const [name, values] of trainedParameters.values) parameters.get(name).set(values);
+    model.upload(parameters);
+  }
   if (ledger && entryId) {
     privacy.steps = result.stepsTaken;
     privacy.epsilon = epsilonAfter(result.stepsTaken);
