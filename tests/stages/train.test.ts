@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { INGEST_DEFAULTS } from '../../pipeline/ingest.js';
 import { NORMALIZE_DEFAULTS } from '../../pipeline/normalize.js';
 import { TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
 import { csrToTable, readFrame, readTable, tableToDense, writeFrame, writeTable } from '../../src/io/arrow.js';
@@ -9,6 +10,7 @@ import { csrFromDense } from '../../src/matrix/csr.js';
 import { encodeCohort } from '../../src/model/encode.js';
 import { loadModel } from '../../src/model/saved.js';
 import { VaeModel } from '../../src/model/vae.js';
+import { runIngest } from '../../src/stages/ingest.js';
 import { runNormalize } from '../../src/stages/normalize.js';
 import { runTrain, type TrainSummary } from '../../src/stages/train.js';
 import { InputError } from '../../src/util/errors.js';
@@ -136,6 +138,24 @@ describe('train stage', () => {
 });
 
 describe('encodeCohort', () => {
+  it('reproduces the training latents from the training file', async () => {
+    const values = cohortCounts(5);
+    const lines = [['sample_id', ...Array.from({ length: GENES }, (_, j) => `g${j}`)].join(',')];
+    for (let i = 0; i < SAMPLES; i++) lines.push([`s${i}`, ...values.slice(i * GENES, (i + 1) * GENES)].join(','));
+    const csv = join(mkdtempSync(join(tmpdir(), 'genevae-encode-')), 'cohort.csv');
+    writeFileSync(csv, lines.join('\n') + '\n');
+    const ingest = testContext('ingest');
+    await runIngest(ingest, { ...INGEST_DEFAULTS, inputs: [csv] });
+    await runNormalize(testContext('normalize', ingest.runDir), { ...NORMALIZE_DEFAULTS, minSamplesPerGene: 0 });
+    const { ctx } = await train(ingest.runDir, { dp: false, likelihood: 'gaussian' });
+    const trained = tableToDense(readTable(join(ctx.outputDir, 'latent.arrow')), 'z').data;
+    const encoded = await encodeCohort(ingest.runDir, csv);
+    expect(encoded.alignment.missing).toEqual([]);
+    let worst = 0;
+    for (let i = 0; i < trained.length; i++) worst = Math.max(worst, Math.abs(encoded.latent.data[i] - trained[i]));
+    expect(worst).toBeLessThan(1e-4);
+  });
+
   it('embeds a new cohort and reports missing genes', async () => {
     const runDir = await normalizedRun();
     await train(runDir, { dp: false, likelihood: 'gaussian' });
