@@ -1,0 +1,138 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readTable, tableToDense } from '../../src/io/arrow.js';
+import { REAL_COHORTS, cohortAvailable, type CohortCase } from './cohorts.js';
+
+const ROOT = resolve(__dirname, '..', '..');
+const CLI = join(ROOT, 'bin', 'genevae.js');
+const SECTIONS = ['methods', 'input', 'normalization', 'training', 'privacy', 'clustering', 'classification', 'reproducibility'];
+
+interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function genevae(args: string[], cwd: string): CliResult {
+  const result = spawnSync('node', [CLI, ...args], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs the whole pipeline in a fresh working directory (its own reports/ and privacy/). */
+function runPipeline(args: string[]): { result: CliResult; workDir: string; runDir: string | null } {
+  const workDir = mkdtempSync(join(tmpdir(), 'genevae-e2e-'));
+  const result = genevae(['run', ...args], workDir);
+  const reportPath = result.stdout.trim().split('\n').pop() ?? '';
+  const runDir = reportPath.endsWith('index.html') ? resolve(reportPath, '..') : null;
+  return { result, workDir, runDir };
+}
+
+function summaryOf(runDir: string, stageDir: string): Record<string, any> {
+  return JSON.parse(readFileSync(join(runDir, stageDir, 'summary.json'), 'utf8')).summary;
+}
+
+/** What a person checks after a run: every report section, latents of the right shape, labels predicted above chance. */
+function checkRun(runDir: string, cohort: { samples: number; classes: number }) {
+  const html = readFileSync(join(runDir, 'index.html'), 'utf8');
+  for (const section of SECTIONS) expect(html, `report section ${section}`).toContain(`<section id="${section}"`);
+  expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="https?:/);
+
+  const latent = tableToDense(readTable(join(runDir, '03-train', 'latent.arrow')), 'z');
+  expect(latent.nRows).toBe(cohort.samples);
+  expect(latent.nCols).toBeGreaterThan(1);
+  expect(latent.data.every((v) => Number.isFinite(v))).toBe(true);
+
+  const classify = summaryOf(runDir, '05-classify');
+  expect(classify.status).toBe('ran');
+  expect(classify.classes).toHaveLength(cohort.classes);
+  const chance = classify.chanceBalancedAccuracy as number;
+  const ensemble = classify.results.voting.folds.balancedAccuracy.mean as number;
+  // "Clearly above chance": at least 0.15 above it, and never below half-way to perfect for two classes.
+  expect(ensemble, `voting balanced accuracy vs chance ${chance}`).toBeGreaterThan(chance + 0.15);
+  for (const file of ['latent.tsv', 'umap.tsv', 'clusters.tsv', 'latent.arrow', 'umap.arrow', 'clusters.arrow']) {
+    expect(existsSync(join(runDir, 'exports', file)), `exports/${file}`).toBe(true);
+  }
+  return { ensemble, chance, classify };
+}
+
+describe('pipeline on the demo cohort', () => {
+  let workDir: string;
+  let runDir: string;
+
+  beforeAll(() => {
+    workDir = mkdtempSync(join(tmpdir(), 'genevae-e2e-demo-'));
+    const demo = genevae(['demo', '--out', 'demo.csv'], workDir);
+    expect(demo.status, demo.stderr).toBe(0);
+    const run = genevae(['run', 'demo.csv', '--label-column', 'disease'], workDir);
+    expect(run.status, run.stderr).toBe(0);
+    runDir = resolve(run.stdout.trim().split('\n').pop()!, '..');
+  });
+
+  it('writes a complete report', () => {
+    const { ensemble } = checkRun(runDir, { samples: 600, classes: 4 });
+    console.log(`demo: voting balanced accuracy ${ensemble.toFixed(3)}`);
+  });
+
+  it('records the privacy spend in the ledger', () => {
+    const ledger = readFileSync(join(workDir, 'privacy', 'ledger.jsonl'), 'utf8').trim().split('\n');
+    expect(ledger.length).toBeGreaterThan(0);
+    const audit = genevae(['audit'], workDir);
+    expect(audit.status, audit.stdout + audit.stderr).toBe(0);
+  });
+
+  it('reuses completed stages on rerun', () => {
+    const again = genevae(['run', 'demo.csv', '--label-column', 'disease'], workDir);
+    expect(again.status, again.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8'));
+    for (const stage of ['ingest', 'normalize', 'train', 'cluster', 'classify', 'report']) {
+      expect(manifest.stages[stage].cached, stage).toBe(true);
+    }
+    const ledger = readFileSync(join(workDir, 'privacy', 'ledger.jsonl'), 'utf8').trim().split('\n');
+    const entries = ledger.map((line) => JSON.parse(line));
+    expect(entries.filter((e) => e.type === 'reserve' || e.kind === 'reserve' || e.status === 'reserved').length).toBeLessThanOrEqual(1);
+  });
+
+  it('leaves earlier runs untouched when a run fails', () => {
+    const before = readFileSync(join(runDir, 'index.html'));
+    writeFileSync(join(workDir, 'bad.csv'), 'sample_id,disease,G1,G2\nA,x,1,2\nB,y,3\n');
+    const failed = genevae(['run', 'bad.csv', '--label-column', 'disease'], workDir);
+    expect(failed.status).toBe(2);
+    expect(failed.stderr).toMatch(/bad\.csv.*line 3/);
+    expect(readFileSync(join(runDir, 'index.html')).equals(before)).toBe(true);
+    const runs = readdirSync(join(workDir, 'reports')).filter((name) => statSync(join(workDir, 'reports', name)).isDirectory());
+    expect(runs.length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe.each(REAL_COHORTS)('pipeline on $name', (cohort: CohortCase) => {
+  const available = cohortAvailable(cohort);
+  if (!available) console.warn(`skipping ${cohort.name}: its files are not under the data directory (set GENEVAE_DATA_DIR)`);
+
+  it.skipIf(!available)('writes a complete report with labels predicted above chance', () => {
+    const { result, runDir } = runPipeline(cohort.args);
+    expect(result.status, result.stderr.slice(-3000)).toBe(0);
+    const { ensemble, chance } = checkRun(runDir!, cohort);
+    console.log(`${cohort.name}: voting balanced accuracy ${ensemble.toFixed(3)} (chance ${chance.toFixed(3)})`);
+  });
+});
+
+describe('bad input through the CLI', () => {
+  const cases: { name: string; content: string; args: string[]; message: RegExp }[] = [
+    { name: 'empty file', content: '', args: [], message: /empty/i },
+    { name: 'ragged row', content: 's,g1,g2\na,1,2\nb,3\n', args: [], message: /line 3/ },
+    { name: 'non-numeric cell', content: 's,g1,g2\na,1,n/a\nb,3,4\n', args: [], message: /line 2.*'g2'|'g2'.*line 2/ },
+    { name: 'duplicate sample id', content: 's,g1,g2\na,1,2\na,3,4\n', args: [], message: /duplicate/i },
+    { name: 'unknown label column', content: 's,g1,g2\na,1,2\nb,3,4\n', args: ['--label-column', 'diagnosis'], message: /diagnosis/ },
+  ];
+  it.each(cases)('$name exits 2 with a located message', ({ content, args, message }) => {
+    const workDir = mkdtempSync(join(tmpdir(), 'genevae-e2e-bad-'));
+    writeFileSync(join(workDir, 'cohort.csv'), content);
+    const result = genevae(['run', 'cohort.csv', ...args], workDir);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/cohort\.csv/);
+    expect(result.stderr).toMatch(message);
+  });
+});
