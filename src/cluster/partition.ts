@@ -55,22 +55,43 @@ export function graphClusters(
   return { labels: result.labels, modularity: result.modularity };
 }
 
-/** Clusters one representation: k-means over the k range and Louvain, sharing one kNN graph. */
-export function partitionSpace(points: DenseMatrix, settings: PartitionSettings, rng: Rng, extraNeighbors = 0): SpacePartitions {
+/** Runs `work` and adds its wall-clock seconds to `timings[step]` when timings are collected. */
+function timed<T>(timings: Record<string, number> | undefined, step: string, work: () => T): T {
+  const start = performance.now();
+  const result = work();
+  if (timings) timings[step] = (performance.now() - start) / 1000;
+  return result;
+}
+
+/**
+ * Clusters one representation: k-means over the k range and Louvain, sharing one kNN graph.
+ * With `timings`, records the seconds of the neighbour search, the k-means scan and Louvain.
+ */
+export function partitionSpace(
+  points: DenseMatrix,
+  settings: PartitionSettings,
+  rng: Rng,
+  extraNeighbors = 0,
+  timings?: Record<string, number>,
+): SpacePartitions {
   const k = Math.min(Math.max(settings.graphNeighbors, extraNeighbors), points.nRows);
-  const neighbors = nearestNeighbors(points, k, settings.exactNeighborsMaxSamples, rng.fork('neighbors'));
-  const scan = scanKmeans(
-    points,
-    {
-      kMin: settings.kMin,
-      kMax: settings.kMax,
-      restarts: settings.restarts,
-      silhouetteSampleSize: settings.silhouetteSampleSize,
-      scanSampleSize: settings.scanSampleSize,
-    },
-    rng.fork('kmeans'),
+  const neighbors = timed(timings, 'neighbors', () =>
+    nearestNeighbors(points, k, settings.exactNeighborsMaxSamples, rng.fork('neighbors')),
   );
-  const graph = graphClusters(points, settings, rng, neighbors);
+  const scan = timed(timings, 'kmeans', () =>
+    scanKmeans(
+      points,
+      {
+        kMin: settings.kMin,
+        kMax: settings.kMax,
+        restarts: settings.restarts,
+        silhouetteSampleSize: settings.silhouetteSampleSize,
+        scanSampleSize: settings.scanSampleSize,
+      },
+      rng.fork('kmeans'),
+    ),
+  );
+  const graph = timed(timings, 'louvain', () => graphClusters(points, settings, rng, neighbors));
   return { scan, louvain: graph.labels, modularity: graph.modularity, neighbors };
 }
 

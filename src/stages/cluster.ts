@@ -243,7 +243,11 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
 
   // Latent clusterings.
   ctx.log.info(`clustering ${n} samples x ${latents.z.nCols} latent dimensions (k = ${options.kMin}..${kMax})`);
-  const latent = timer.measure('latent clustering', () => partitionSpace(latents.z, settings, rng.fork('latent'), options.umapNeighbors));
+  const steps: Record<string, number> = {};
+  const latent = timer.measure('latent clustering', () =>
+    partitionSpace(latents.z, settings, rng.fork('latent'), options.umapNeighbors, steps),
+  );
+  for (const [step, seconds] of Object.entries(steps)) timer.timings[`latent ${step}`] = seconds;
   const columns: Record<string, Int32Array> = { kmeans: latent.scan.best.labels, louvain: latent.louvain };
   const clusterings: ClusteringReport[] = [
     {
@@ -299,10 +303,13 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
   if (existsSync(paths.obs)) rowsInNormalized = alignRows(paths.obs, latents.sampleIds);
   if (options.pcaComponents > 0 && rowsInNormalized && existsSync(paths.X)) {
     const rows = rowsInNormalized;
-    baseline = timer.measure('pca baseline', () => {
+    const { pca, nGenes } = timer.measure('pca', () => {
       const scaled = readScaled(paths.X, rows);
-      const pca = principalComponents(scaled, { nComponents: options.pcaComponents }, rng.fork('pca'));
-      const space = partitionSpace(pca.scores, settings, rng.fork('pca-space'));
+      return { pca: principalComponents(scaled, { nComponents: options.pcaComponents }, rng.fork('pca')), nGenes: scaled.nCols };
+    });
+    baseline = timer.measure('pca clustering', () => {
+      const space = partitionSpace(pca.scores, settings, rng.fork('pca-space'), 0, steps);
+      for (const [step, seconds] of Object.entries(steps)) timer.timings[`pca ${step}`] = seconds;
       columns.pca_kmeans = space.scan.best.labels;
       columns.pca_louvain = space.louvain;
       clusterings.push(
@@ -329,7 +336,7 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
       );
       return {
         nComponents: pca.scores.nCols,
-        nGenes: scaled.nCols,
+        nGenes,
         pcaMethod: pca.method,
         explainedVarianceRatio: pca.explainedVarianceRatio,
         curve: space.scan.curve,
