@@ -12,9 +12,9 @@ export interface ClassifyOptions {
   /** 'balanced' weights each class by n / (classes * class size), so rare labels count as much as common ones; 'none' weights every sample 1. Default 'balanced'. */
   classWeight: 'balanced' | 'none';
   /**
-   * What to do with a label that has fewer members than `folds`: 'reduce-folds' lowers the
-   * folds to its size (at least 2), 'drop' leaves its samples out of classification. A label
-   * with a single member is always left out. Default 'reduce-folds'.
+   * Policy for a label with fewer members than `folds`: 'reduce-folds' lowers the folds to its
+   * size (at least 2), 'drop' leaves its samples out of classification. A label with a single
+   * member is always left out. Default 'reduce-folds'.
    */
   smallClasses: 'reduce-folds' | 'drop';
   /** Inverse L2 regularization strength C of the logistic regression (scikit-learn's C). Default 1. */
@@ -33,7 +33,13 @@ export interface ClassifyOptions {
   svmGamma: 'scale' | number;
   /** Inner folds that produce the stacking meta-learner's out-of-fold training data; 0 disables stacking. Default 5. */
   stackingFolds: number;
-  /** Inverse L2 regularization strength C of the stacking meta-learner (multinomial logistic regression). Default 1. */
+  /**
+   * Stacking meta-learner: 'logistic' is a multinomial logistic regression on the stacked
+   * probabilities (scikit-learn's StackingClassifier default); 'convex' learns one non-negative
+   * weight per learner, summing to 1, by minimizing the out-of-fold log-loss. Default 'logistic'.
+   */
+  stackingMeta: 'logistic' | 'convex';
+  /** Inverse L2 regularization strength C of the logistic stacking meta-learner. Default 1. */
   stackingC: number;
   /** The ensemble `genevae predict` reports and permutation importance measures: 'voting' (mean of the learners' probabilities) or 'stacking'. Default 'voting'. */
   ensemble: 'voting' | 'stacking';
@@ -57,6 +63,7 @@ export const CLASSIFY_DEFAULTS: ClassifyOptions = {
   svmC: 1,
   svmGamma: 'scale',
   stackingFolds: 5,
+  stackingMeta: 'logistic',
   stackingC: 1,
   ensemble: 'voting',
   importancePermutations: 5,

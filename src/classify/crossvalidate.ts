@@ -38,7 +38,7 @@ export interface CrossValidationResult {
 
 /**
  * Repeated stratified k-fold cross-validation of the ensemble. Each repeat draws its own
- * fold assignment; every fit (scaler, learners, stacking's inner folds) sees only the
+ * fold assignment; every fit (scaler, learners, stacking's inner folds) uses only the
  * training rows of its fold, and the test rows are scored once per repeat.
  */
 export function crossValidate(
@@ -64,8 +64,8 @@ export function crossValidate(
   const stackingSkipped: string[] = [];
   let done = 0;
   for (let repeat = 0; repeat < settings.repeats; repeat++) {
-    const given = settings.assignments?.[repeat];
-    assignments.push(given ?? stratifiedFolds(y, nClasses, settings.folds, rng.fork(`repeat-${repeat}`).fork('folds')));
+    const fixedAssignment = settings.assignments?.[repeat];
+    assignments.push(fixedAssignment ?? stratifiedFolds(y, nClasses, settings.folds, rng.fork(`repeat-${repeat}`).fork('folds')));
   }
   // Stacking needs two training members of every class for its inner folds. When an outer fold
   // lacks them, importance measures soft voting in every fold, so that the folds stay comparable.

@@ -15,6 +15,7 @@ import type { Classifier, LearnerName } from './learner.js';
 import { LogisticRegression, type LogisticState } from './logistic.js';
 import { RandomForest, type ForestState } from './forest.js';
 import { SupportVectorMachine, type SvmState } from './svm.js';
+import { ConvexStacker, type ConvexState } from './convex.js';
 
 /** The ensembles built on top of the base learners. */
 export const ENSEMBLE_NAMES = ['voting', 'stacking'] as const;
@@ -35,7 +36,9 @@ export interface EnsembleSettings {
   svmGamma: 'scale' | number;
   /** Folds of the inner cross-validation that produces the meta-learner's training data; 0 disables stacking. */
   stackingFolds: number;
-  /** Inverse L2 strength of the stacking meta-learner (a multinomial logistic regression). */
+  /** Stacking meta-learner: 'logistic' on the stacked probabilities, or 'convex' learner weights. */
+  stackingMeta: 'logistic' | 'convex';
+  /** Inverse L2 strength of the logistic meta-learner. */
   stackingC: number;
 }
 
@@ -47,7 +50,7 @@ export interface EnsemblePrediction {
   stacking: Float64Array | null;
 }
 
-/** The probabilities of one model in a prediction, or null when that model did not train. */
+/** Returns one model's probabilities from a prediction, or null when that model did not train. */
 export function modelProbabilities(prediction: EnsemblePrediction, name: ModelName): Float64Array | null {
   if (name === 'voting') return prediction.voting;
   if (name === 'stacking') return prediction.stacking;
@@ -63,7 +66,7 @@ export interface EnsembleState {
   settings: EnsembleSettings;
   scaler: StandardScalerState;
   learners: { name: LearnerName; state: LearnerState }[];
-  meta: LogisticState | null;
+  meta: LogisticState | ConvexState | null;
   stackingSkipped: string | null;
 }
 
@@ -76,7 +79,7 @@ interface BaseModels {
  * Base learners on standardized features plus soft voting and stacking. The scaler is fitted
  * on the training rows only, so a test fold never shapes the standardization. Stacking's
  * meta-learner is trained on out-of-fold probabilities from an inner stratified k-fold
- * inside the training rows, so it never sees rows the base learners were fitted on.
+ * inside the training rows, so it is never trained on rows that the base learners were fitted on.
  */
 export class Ensemble {
   private constructor(
@@ -84,14 +87,14 @@ export class Ensemble {
     readonly nFeatures: number,
     readonly settings: EnsembleSettings,
     private readonly base: BaseModels,
-    private readonly meta: LogisticRegression | null,
-    /** Why stacking is unavailable, or null when it was trained. */
+    private readonly meta: MetaLearner | null,
+    /** Reason stacking is unavailable, or null when it was trained. */
     readonly stackingSkipped: string | null,
   ) {}
 
   static fit(x: Features, y: Int32Array, nClasses: number, settings: EnsembleSettings, rng: Rng, SVM: SvmConstructor | null): Ensemble {
     const base = fitBaseModels(x, y, nClasses, settings, rng.fork('base'), SVM);
-    let meta: LogisticRegression | null = null;
+    let meta: MetaLearner | null = null;
     let stackingSkipped: string | null = null;
     if (settings.stackingFolds < 2) {
       stackingSkipped = 'stacking disabled (stacking folds < 2)';
@@ -114,7 +117,7 @@ export class Ensemble {
     const learners = predictBase(this.base, x);
     const probabilities = this.base.learners.map(({ name }) => learners[name]!);
     const voting = averageProbabilities(probabilities, x.nRows, this.nClasses);
-    const stacking = this.meta ? this.meta.predictProba(stackFeatures(probabilities, x.nRows, this.nClasses)) : null;
+    const stacking = this.meta ? predictMeta(this.meta, probabilities, x.nRows, this.nClasses) : null;
     return { learners, voting, stacking };
   }
 
@@ -141,7 +144,7 @@ export class Ensemble {
       name,
       model: restoreLearner(name, learnerState, state.settings, rng, SVM),
     }));
-    const meta = state.meta ? LogisticRegression.fromJSON(state.meta, { C: state.settings.stackingC, maxIterations: 1000 }) : null;
+    const meta = state.meta ? restoreMeta(state.meta, state.settings) : null;
     return new Ensemble(
       state.nClasses,
       state.nFeatures,
@@ -224,6 +227,18 @@ function disposeBase(base: BaseModels): void {
   }
 }
 
+type MetaLearner = LogisticRegression | ConvexStacker;
+
+function predictMeta(meta: MetaLearner, probabilities: Float64Array[], nRows: number, nClasses: number): Float64Array {
+  if (meta instanceof ConvexStacker) return meta.predictProba(probabilities);
+  return meta.predictProba(stackFeatures(probabilities, nRows, nClasses));
+}
+
+function restoreMeta(state: LogisticState | ConvexState, settings: EnsembleSettings): MetaLearner {
+  if (state.kind === 'convex') return ConvexStacker.fromJSON(state);
+  return LogisticRegression.fromJSON(state, { C: settings.stackingC, maxIterations: 1000 });
+}
+
 /** Trains the meta-learner on out-of-fold base-learner probabilities from an inner k-fold. */
 function fitMetaLearner(
   x: Features,
@@ -233,7 +248,7 @@ function fitMetaLearner(
   innerFolds: number,
   rng: Rng,
   SVM: SvmConstructor | null,
-): LogisticRegression {
+): MetaLearner {
   const nLearners = settings.learners.length;
   const outOfFold = new Float64Array(x.nRows * nLearners * nClasses);
   const assignment = stratifiedFolds(y, nClasses, innerFolds, rng.fork('folds'));
@@ -252,13 +267,14 @@ function fitMetaLearner(
     }
   }
   const weights = classWeights(y, nClasses, settings.classWeight);
+  const sampleWeight = Float64Array.from(y, (label) => weights[label]);
+  if (settings.stackingMeta === 'convex') {
+    const meta = new ConvexStacker();
+    meta.fit(unstackFeatures(outOfFold, x.nRows, nLearners, nClasses), y, nClasses, sampleWeight);
+    return meta;
+  }
   const meta = new LogisticRegression({ C: settings.stackingC, maxIterations: 1000 });
-  meta.fit({
-    x: { nRows: x.nRows, nCols: nLearners * nClasses, data: outOfFold },
-    y,
-    nClasses,
-    sampleWeight: Float64Array.from(y, (label) => weights[label]),
-  });
+  meta.fit({ x: { nRows: x.nRows, nCols: nLearners * nClasses, data: outOfFold }, y, nClasses, sampleWeight });
   return meta;
 }
 
@@ -270,6 +286,16 @@ function stackFeatures(probabilities: Float64Array[], nRows: number, nClasses: n
     probabilities.forEach((p, l) => data.set(p.subarray(r * nClasses, (r + 1) * nClasses), r * width + l * nClasses));
   }
   return { nRows, nCols: width, data };
+}
+
+/** Splits stacked features back into one probability matrix per learner. */
+function unstackFeatures(stacked: Float64Array, nRows: number, nLearners: number, nClasses: number): Float64Array[] {
+  const width = nLearners * nClasses;
+  return Array.from({ length: nLearners }, (_, l) => {
+    const out = new Float64Array(nRows * nClasses);
+    for (let r = 0; r < nRows; r++) out.set(stacked.subarray(r * width + l * nClasses, r * width + (l + 1) * nClasses), r * nClasses);
+    return out;
+  });
 }
 
 function averageProbabilities(probabilities: Float64Array[], nRows: number, nClasses: number): Float64Array {

@@ -19,11 +19,11 @@ export interface ForestState {
 }
 
 /**
- * Random forest of bootstrapped CART trees with a feature draw at every split; probabilities
- * are the mean of the trees' leaf class distributions, weighted by the class weights in the
- * sample weights (scikit-learn's RandomForestClassifier with class_weight). Written by hand
- * because ml-random-forest 2.1.0 draws one feature subset per tree instead of per split,
- * takes no class or sample weights, and returns vote shares for a single label only.
+ * Random forest of bootstrapped CART trees with a feature draw at every split, as
+ * scikit-learn's RandomForestClassifier with class_weight. The probabilities are the mean of
+ * the trees' leaf class distributions, weighted by the sample weights.
+ * Written by hand because ml-random-forest 2.1.0 draws one feature subset per tree instead of
+ * per split, takes no class or sample weights, and returns vote shares for one label only.
  */
 export class RandomForest implements Classifier {
   private state: ForestState | null = null;

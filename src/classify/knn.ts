@@ -19,9 +19,9 @@ export interface KnnState {
 }
 
 /**
- * k-nearest neighbours with Euclidean distance; the class probabilities are the weighted
- * share of votes among the k nearest training samples, each vote weighted by its class
- * weight (all 1 when unweighted, which is scikit-learn's uniform KNeighborsClassifier).
+ * k-nearest neighbours with Euclidean distance. The class probabilities are the shares of the
+ * votes of the k nearest training samples, each vote weighted by its class weight. Unweighted,
+ * every vote counts 1, which is scikit-learn's uniform KNeighborsClassifier.
  * Written by hand because ml-knn 3.0.0 returns only labels, not probabilities; brute force is
  * fast at latent sizes (tens of dimensions, thousands of samples).
  */

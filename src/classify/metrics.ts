@@ -45,8 +45,8 @@ export function perClassScores(confusion: number[][]): ClassScores[] {
 }
 
 /**
- * All scores for probabilities (row-major samples x classes); the predicted class is the
- * most probable one. Balanced accuracy and macro-F1 average over the classes that occur in
+ * Scores probabilities (row-major samples x classes) against the true classes; the predicted
+ * class is the most probable one. Balanced accuracy and macro-F1 average over the classes that occur in
  * `truth` or in the predictions, as scikit-learn does.
  */
 export function scorePredictions(truth: Int32Array, probabilities: Float64Array, nClasses: number): Scores {

@@ -55,8 +55,8 @@ export function loadLibsvm(): Promise<SvmConstructor> {
 }
 
 /**
- * C-SVC with an RBF kernel from libsvm 3.22 (through libsvm-js, the same C++ library that
- * scikit-learn's SVC wraps); probabilities by libsvm's Platt scaling, and class weights
+ * C-SVC with an RBF kernel from libsvm 3.22, the C++ library that scikit-learn's SVC wraps,
+ * through libsvm-js. The probabilities come from libsvm's Platt scaling, and class weights
  * scale C per class as scikit-learn's class_weight does.
  * NOTE: libsvm draws the Platt-scaling folds from C rand(), whose state is global to the
  * WebAssembly instance and which libsvm-js offers no way to seed. The probabilities repeat

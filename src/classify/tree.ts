@@ -109,9 +109,9 @@ export function growTree(
         const i = sortBuffer[p];
         leftCounts[y[i]] += weight[i];
         leftTotal += weight[i];
-        const here = x.data[i * d + feature];
+        const current = x.data[i * d + feature];
         const next = x.data[sortBuffer[p + 1] * d + feature];
-        if (next <= here) continue;
+        if (next <= current) continue;
         const rightTotal = total - leftTotal;
         let score = 0;
         for (let k = 0; k < nClasses; k++) {
@@ -121,9 +121,9 @@ export function growTree(
         if (score > bestScore) {
           bestScore = score;
           bestFeature = feature;
-          bestThreshold = here + (next - here) / 2;
+          bestThreshold = current + (next - current) / 2;
           // Guard against a midpoint that rounds up to `next`.
-          if (bestThreshold >= next) bestThreshold = here;
+          if (bestThreshold >= next) bestThreshold = current;
         }
       }
     }

@@ -35,6 +35,7 @@ const FLAG_OF: Record<keyof ClassifyOptions, string> = {
   svmC: 'svmC',
   svmGamma: 'svmGamma',
   stackingFolds: 'stackingFolds',
+  stackingMeta: 'stackingMeta',
   stackingC: 'stackingC',
   ensemble: 'ensemble',
   importancePermutations: 'importancePermutations',
@@ -85,7 +86,11 @@ export function addClassifyOptions(command: Command): Command {
       '--stacking-folds <k>',
       `inner folds that train the stacking meta-learner on out-of-fold probabilities; 0 disables stacking (default ${d.stackingFolds})`,
     ).argParser(parseInteger(0)),
-    new Option('--stacking-c <C>', `inverse L2 regularization strength of the stacking meta-learner (default ${d.stackingC})`).argParser(
+    new Option(
+      '--stacking-meta <kind>',
+      `stacking meta-learner: 'logistic' on the stacked probabilities, or 'convex' (one non-negative weight per learner) (default ${d.stackingMeta})`,
+    ).argParser(parseChoice(['logistic', 'convex'] as const)),
+    new Option('--stacking-c <C>', `inverse L2 regularization strength of the logistic stacking meta-learner (default ${d.stackingC})`).argParser(
       parseNumber(0, Infinity, { exclusiveMin: true }),
     ),
     new Option(

@@ -47,7 +47,7 @@ export interface ClassifierModelFile {
   model: EnsembleState;
 }
 
-/** What the summary says about leakage between training and test folds. */
+/** Statement on which steps saw the test folds, for the report. */
 export interface ValidationStatement {
   scheme: string;
   /** Steps fitted inside each training fold only. */
@@ -62,7 +62,7 @@ export interface ValidationStatement {
 /** The classify stage's summary, as the report reads it from 05-classify/summary.json. */
 export interface ClassifySummary {
   status: 'done' | 'skipped';
-  /** Why classification did not run; null when it ran. */
+  /** Reason classification did not run; null when it ran. */
   skipReason: string | null;
   nSamples: number;
   /** Samples that took part in classification. */
@@ -100,9 +100,9 @@ export interface ClassifySummary {
     permutations: number;
     metric: 'balanced accuracy drop';
     dimensions: DimensionImportance[];
-    /** Highest-scoring genes (at most 50); importance.arrow holds them all. */
+    /** Highest-scoring genes (at most 50); importance.arrow contains them all. */
     topGenes: GeneImportance[];
-    /** Why genes are missing (no loadings, no helpful dimension), or null. */
+    /** Reason genes are missing (no loadings, no helpful dimension), or null. */
     genesMissingReason: string | null;
   } | null;
   /** Seconds spent in cross-validation and in the final refit. */
@@ -110,9 +110,9 @@ export interface ClassifySummary {
 }
 
 /**
- * Predicts the labels from the latents: base learners (multinomial logistic regression,
- * random forest, k-nearest neighbours, RBF SVM), soft voting and stacking, scored by
- * repeated stratified k-fold cross-validation; then refits the ensemble on every labelled
+ * Predicts the labels from the latents with base learners (multinomial logistic regression,
+ * random forest, k-nearest neighbours, RBF SVM), soft voting and stacking. Repeated stratified
+ * k-fold cross-validation scores them, and the ensemble is then refitted on every labelled
  * sample for `genevae predict`.
  *
  * Reads 03-train/latent.arrow (sample_id, z), the labels of 01-ingest/obs.arrow (column
@@ -175,6 +175,7 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
     svmC: options.svmC,
     svmGamma: options.svmGamma,
     stackingFolds: options.stackingFolds,
+    stackingMeta: options.stackingMeta,
     stackingC: options.stackingC,
   };
   const SVM = options.learners.includes('svm') ? await loadLibsvm() : null;

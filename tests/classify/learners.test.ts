@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConvexStacker } from '../../src/classify/convex.js';
 import { Ensemble } from '../../src/classify/ensemble.js';
 import { applyStandardScaler, classWeights, fitStandardScaler, type Features } from '../../src/classify/features.js';
 import { RandomForest } from '../../src/classify/forest.js';
@@ -170,11 +171,44 @@ describe('Ensemble', () => {
     restored.dispose();
   });
 
+  it('stacks with convex weights on request', async () => {
+    const SVM = await loadLibsvm();
+    const { x, y } = blobs([30, 30, 20], 4, 2, 16);
+    const model = Ensemble.fit(x, y, 3, { ...settings, stackingMeta: 'convex' }, new Rng(1), SVM);
+    const state = model.toJSON();
+    expect(state.meta!.kind).toBe('convex');
+    const restored = Ensemble.fromJSON(JSON.parse(JSON.stringify(state)), SVM);
+    expect(restored.predict(x).stacking![0]).toBeCloseTo(model.predict(x).stacking![0], 6);
+    model.dispose();
+    restored.dispose();
+  });
+
   it('skips stacking when a class has one member', async () => {
     const { x, y } = blobs([20, 1], 3, 2, 15);
     const model = Ensemble.fit(x, y, 2, settings, new Rng(1), await loadLibsvm());
     expect(model.stackingSkipped).toContain('single training sample');
     expect(model.predict(x).stacking).toBeNull();
     model.dispose();
+  });
+});
+
+describe('ConvexStacker', () => {
+  it('puts its weight on the informative learner', () => {
+    const y = Int32Array.from({ length: 60 }, (_, i) => i % 2);
+    // Learner 0 is right with probability 0.9; learner 1 is uninformative.
+    const good = Float64Array.from({ length: 120 }, (_, j) => ((j % 2) === y[Math.floor(j / 2)] ? 0.9 : 0.1));
+    const useless = new Float64Array(120).fill(0.5);
+    const stacker = new ConvexStacker();
+    stacker.fit([good, useless], y, 2, new Float64Array(60).fill(1));
+    const { weights } = stacker.toJSON();
+    expect(weights[0] + weights[1]).toBeCloseTo(1, 12);
+    expect(weights[0]).toBeGreaterThan(0.95);
+    expect(Math.min(...weights)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('mixes probabilities with its weights', () => {
+    const stacker = ConvexStacker.fromJSON({ kind: 'convex', weights: [0.25, 0.75] });
+    const mixed = stacker.predictProba([Float64Array.from([1, 0]), Float64Array.from([0, 1])]);
+    expect(Array.from(mixed)).toEqual([0.25, 0.75]);
   });
 });

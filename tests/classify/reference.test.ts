@@ -33,6 +33,7 @@ const SETTINGS: EnsembleSettings = {
   svmC: CLASSIFY_DEFAULTS.svmC,
   svmGamma: CLASSIFY_DEFAULTS.svmGamma,
   stackingFolds: CLASSIFY_DEFAULTS.stackingFolds,
+  stackingMeta: CLASSIFY_DEFAULTS.stackingMeta,
   stackingC: CLASSIFY_DEFAULTS.stackingC,
 };
 
