@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAudit } from './audit.js';
 import { registerClassify } from './classify.js';
 import { registerCluster } from './cluster.js';
 import { registerDemo } from './demo.js';
@@ -7,6 +8,7 @@ import { registerExport } from './export.js';
 import { registerIngest } from './ingest.js';
 import { registerNormalize } from './normalize.js';
 import { registerPredict } from './predict.js';
+import { registerPrivacy } from './privacy.js';
 import { registerReport } from './report.js';
 import { registerRun } from './run.js';
 import { registerTrain } from './train.js';
@@ -23,5 +25,7 @@ export function registerCommands(program: Command): void {
   registerExport(program);
   registerEncode(program);
   registerPredict(program);
+  registerPrivacy(program);
+  registerAudit(program);
   registerDemo(program);
 }

@@ -1,10 +1,10 @@
-import { cpSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { PIPELINE_DEFAULTS, type PipelineOptions } from '../../pipeline/index.js';
 import { copyFileAtomic } from '../io/atomic.js';
 import { fingerprintFile, hashJson } from '../run/hash.js';
+import { HEAD_FILE as LEDGER_HEAD_FILE } from '../privacy/ledger-chain.js';
 import { FILES, stageDir } from '../run/layout.js';
 import { closeRun, executeStage, openRun } from '../run/runner.js';
 import { runClassify } from '../stages/classify.js';
@@ -76,7 +76,7 @@ export async function runPipeline(options: PipelineOptions): Promise<string> {
     await executeStage(run, 'train', options.train, runTrain, { force });
     await executeStage(run, 'cluster', options.cluster, runCluster, { force });
     await executeStage(run, 'classify', options.classify, runClassify, { force });
-    await executeStage(run, 'report', options.report, runReport, { force });
+    await executeStage(run, 'report', options.report, runReport, { force, keyExtra: { ledger: ledgerHead(options.privacyDir) } });
     publishReport(runDir);
   } finally {
     closeRun(run);
@@ -84,20 +84,24 @@ export async function runPipeline(options: PipelineOptions): Promise<string> {
   return runDir;
 }
 
-/** Copies the report and the exports from 06-report/ to the run root, each replaced atomically. */
+/**
+ * Copies the report and each export file from 06-report/ to the run root, each replaced
+ * atomically. Files other commands wrote to exports/ (`genevae export biomarkers`) stay.
+ */
 export function publishReport(runDir: string): void {
   const reportDir = stageDir(runDir, 'report');
   copyFileAtomic(join(reportDir, FILES.report), join(runDir, FILES.report));
   const exportsSource = join(reportDir, FILES.exports);
-  if (existsSync(exportsSource)) {
-    const target = join(runDir, FILES.exports);
-    const temporary = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    cpSync(exportsSource, temporary, { recursive: true });
-    const aside = `${target}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
-    if (existsSync(target)) renameSync(target, aside);
-    renameSync(temporary, target);
-    rmSync(aside, { recursive: true, force: true });
+  if (!existsSync(exportsSource)) return;
+  for (const name of readdirSync(exportsSource)) {
+    copyFileAtomic(join(exportsSource, name), join(runDir, FILES.exports, name));
   }
+}
+
+/** The ledger's head (its last line and hash), so a report reruns when the budget table would change. */
+function ledgerHead(privacyDir: string): string | null {
+  const path = join(privacyDir, LEDGER_HEAD_FILE);
+  return existsSync(path) ? readFileSync(path, 'utf8') : null;
 }
 
 export function registerRun(program: Command): void {

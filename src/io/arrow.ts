@@ -53,7 +53,14 @@ export function frameToTable(frame: Frame, metadata: Record<string, string> = {}
   frameLength(frame);
   const fields: Field[] = [];
   const children: Data[] = [];
-  for (const [name, column] of Object.entries(frame)) {
+  // apache-arrow 21 writes an unreadable file when two columns share one buffer, so copy repeats.
+  const seenBuffers = new Set<ArrayBufferLike>();
+  for (const [name, original] of Object.entries(frame)) {
+    let column = original;
+    if (ArrayBuffer.isView(column)) {
+      if (seenBuffers.has(column.buffer)) column = column.slice();
+      seenBuffers.add(column.buffer);
+    }
     const vector = columnVector(column);
     fields.push(new Field(name, vector.type, vector.nullCount > 0));
     children.push(vector.data[0]);

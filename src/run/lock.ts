@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /** True when a process with this pid exists on this machine. */
@@ -32,7 +33,7 @@ export class FileLock {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const holder = this.holder();
         if (holder && holder.host === hostname() && !processAlive(holder.pid)) {
-          rmSync(this.path, { force: true });
+          this.removeStale(holder);
           continue;
         }
         return false;
@@ -68,11 +69,46 @@ export class FileLock {
     }
   }
 
-  private holder(): { pid: number; host: string; since: string } | null {
+  private holder(): LockHolder | null {
+    return readHolder(this.path);
+  }
+
+  /**
+   * Moves a dead holder's lock aside. Two processes may both see the same stale lock; the
+   * rename lets only one of them move it, and a process that finds it moved a different
+   * (live) lock puts it back instead of deleting it.
+   */
+  private removeStale(stale: LockHolder): void {
+    const aside = `${this.path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
-      return JSON.parse(readFileSync(this.path, 'utf8')) as { pid: number; host: string; since: string };
-    } catch {
-      return null;
+      renameSync(this.path, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
     }
+    const moved = readHolder(aside);
+    if (moved && (moved.pid !== stale.pid || moved.since !== stale.since)) {
+      try {
+        linkSync(aside, this.path);
+      } catch (error) {
+        // NOTE: a third process locked in the gap; the live holder we moved no longer has a lock file.
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+    rmSync(aside, { force: true });
+  }
+}
+
+interface LockHolder {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+function readHolder(path: string): LockHolder | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+  } catch {
+    return null;
   }
 }

@@ -42,24 +42,43 @@ export function codeVersion(): string {
   return commit ? `${pkg.version}+${commit}` : pkg.version;
 }
 
+/**
+ * Reads an installed package's version by resolving its entry point and walking up to its
+ * package.json, because packages with an `exports` map do not expose `<name>/package.json`.
+ */
+export function installedVersion(name: string): string {
+  try {
+    let dir = dirname(require.resolve(name));
+    for (let depth = 0; depth < 6; depth++) {
+      try {
+        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+        if (pkg.name === name && pkg.version) return pkg.version;
+      } catch {
+        // no package.json at this level; keep walking up
+      }
+      dir = dirname(dir);
+    }
+  } catch {
+    // not resolvable: reported below
+  }
+  return 'not installed';
+}
+
+/** Libraries whose versions change results: the model, the tables, parsing, clustering and the plots. */
+export const RESULT_LIBRARIES = [
+  '@tensorflow/tfjs-core',
+  '@tensorflow/tfjs-backend-wasm',
+  'apache-arrow',
+  'papaparse',
+  'ml-kmeans',
+  'umap-js',
+  'vega',
+  'vega-lite',
+] as const;
+
 /** Versions of Node.js and of the libraries whose behaviour changes results. */
 export function dependencyVersions(): Record<string, string> {
-  const names = [
-    '@tensorflow/tfjs-core',
-    '@tensorflow/tfjs-backend-wasm',
-    'apache-arrow',
-    'papaparse',
-    'ml-kmeans',
-    'umap-js',
-  ];
   const versions: Record<string, string> = { node: process.version };
-  for (const name of names) {
-    try {
-      const pkgPath = require.resolve(`${name}/package.json`);
-      versions[name] = (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string }).version;
-    } catch {
-      versions[name] = 'not installed';
-    }
-  }
+  for (const name of RESULT_LIBRARIES) versions[name] = installedVersion(name);
   return versions;
 }

@@ -2,7 +2,10 @@ import { STAGES, STAGE_DIRS } from '../../run/layout.js';
 import { escapeHtml, formatSeconds, formatValue, NOT_AVAILABLE } from '../format.js';
 import { isRecord } from '../fields.js';
 import { humanizeKey, renderFacts, renderTable, unavailable, type Section } from '../html.js';
-import { installedVersion, PLOT_LIBRARIES } from '../versions.js';
+import { installedVersion } from '../../run/versions.js';
+
+/** Libraries that draw the report's plots; runs recorded before the manifest listed them get their current versions. */
+const PLOT_LIBRARIES = ['vega', 'vega-lite'] as const;
 import type { SectionContext } from './context.js';
 
 /** Formats an option's value; null means the option was left unset, so its default rule applied. */
@@ -42,7 +45,7 @@ export async function renderReproducibilitySection({ data }: SectionContext): Pr
   });
   parts.push('<h3>Stages</h3>', renderTable({ columns: ['stage', 'status', 'started', { label: 'time', numeric: true }], rows }));
 
-  const versions = Object.entries({ ...(manifest.versions ?? {}), ...Object.fromEntries(PLOT_LIBRARIES.map((name) => [name, installedVersion(name)])) });
+  const versions = Object.entries({ ...(manifest.versions ?? {}), ...Object.fromEntries(PLOT_LIBRARIES.filter((name) => !manifest.versions?.[name]).map((name) => [name, installedVersion(name)])) });
   parts.push('<h3>Versions</h3>', versions.length ? renderFacts(versions.map(([name, version]) => [name, `<code>${escapeHtml(version)}</code>`])) : unavailable('Package versions', 'not recorded'));
 
   parts.push('<h3>Options per stage</h3>');
