@@ -13,7 +13,7 @@ import { Rng } from '../src/util/rng.js';
 
 /**
  * Ingest benchmark. It generates a CSV of counts in a temporary directory (by default 20,000
- * samples × 20,000 genes, 75% zeros, about 1 GB). It ingests the file in a child process and
+ * samples × 20,000 genes, 80% zeros, about 1 GB). It ingests the file in a child process and
  * compares throughput and peak RSS with the size of the final CSR matrix. It reads the same
  * file with pandas.read_csv (Debian's /usr/bin/python3) when pandas is installed.
  *
@@ -35,7 +35,8 @@ export interface GeneratedCsv {
 
 /**
  * Writes a samples × genes CSV of counts: each cell is non-zero with probability `density`,
- * non-zero values log-uniform in [1, 5000] (1 to 4 digits). Seeded, written row by row.
+ * non-zero values log-uniform in [1, 50,000] (1 to 5 digits, as bulk RNA-seq counts). Seeded,
+ * written row by row.
  */
 export function generateCountsCsv(path: string, samples: number, genes: number, density: number, seed = 0): GeneratedCsv {
   const rng = new Rng(seed);
@@ -46,7 +47,7 @@ export function generateCountsCsv(path: string, samples: number, genes: number, 
     for (let j = 0; j < genes; j++) header.push(`G${j + 1}`);
     writeSync(fd, header.join(',') + '\n');
     const cells: string[] = new Array(genes + 1);
-    const logMax = Math.log(5000);
+    const logMax = Math.log(50_000);
     let pending: string[] = [];
     let pendingLength = 0;
     for (let i = 0; i < samples; i++) {
@@ -156,7 +157,7 @@ function envNumber(name: string, fallback: number): number {
 export async function run(): Promise<object> {
   const samples = envNumber('GENEVAE_BENCH_INGEST_SAMPLES', 20_000);
   const genes = envNumber('GENEVAE_BENCH_INGEST_GENES', 20_000);
-  const density = envNumber('GENEVAE_BENCH_INGEST_DENSITY', 0.25);
+  const density = envNumber('GENEVAE_BENCH_INGEST_DENSITY', 0.2);
   const dir = mkdtempSync(join(tmpdir(), 'genevae-bench-ingest-'));
   try {
     const generationStart = performance.now();

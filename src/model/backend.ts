@@ -20,8 +20,8 @@ export interface BackendInfo {
 
 /**
  * Native packages tried for the 'tensorflow' backend, fastest first. They are not dependencies
- * of genevae because their installers download libtensorflow, which fails on offline machines;
- * a user who has them installed gets them through this dynamic import.
+ * of genevae because their installers download libtensorflow, which fails on offline machines.
+ * A user who installs one gets it through a dynamic import.
  */
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
@@ -35,7 +35,7 @@ async function loadNative(log?: Logger): Promise<string | null> {
       await import(moduleName);
       if (tf.findBackend('tensorflow')) return name;
       // NOTE: tfjs-node registers its backend in its own copy of tfjs-core when its version
-      // differs from genevae's; that backend is then invisible here and wasm is used.
+      // differs from genevae's, so that backend is invisible here and wasm is used.
       log?.warn(`${name} loaded but registered no 'tensorflow' backend with this tfjs-core; check that its version matches ${tf.version_core}`);
     } catch {
       // not installed: try the next one

@@ -26,9 +26,9 @@ function logFactorial(value: number): number {
 }
 
 /**
- * Library sizes and log-factorial sums of raw counts. As scVI with observed library sizes,
- * the library is the sum over the modelled genes; an all-zero sample gets library 1 so its
- * logarithm stays finite (its likelihood is then that of all-zero counts).
+ * Computes library sizes and log-factorial sums of raw counts. As in scVI with observed library
+ * sizes, the library is the sum over the modelled genes. An all-zero sample gets library 1 so
+ * that its logarithm stays finite, and its likelihood is then that of all-zero counts.
  */
 export function countStatistics(counts: CsrMatrix): { logLibrary: Float32Array; logFactorialSum: Float32Array } {
   const logLibrary = new Float32Array(counts.nRows);
@@ -46,7 +46,7 @@ export function countStatistics(counts: CsrMatrix): { logLibrary: Float32Array; 
   return { logLibrary, logFactorialSum };
 }
 
-/** How a batch is drawn: dropout masks only in training; the transposed copy only for gradients. */
+/** Random sources and layout of one batch: dropout masks only in training, the transposed copy only for gradients. */
 export interface BatchOptions {
   /** Source of the reparameterisation noise. */
   noise: Rng;
@@ -67,7 +67,7 @@ export function augmentedTranspose(x: Float32Array, size: number, genes: number)
   return out;
 }
 
-/** The batch with its augmented transposed input filled in, when it lacks one. */
+/** Adds the augmented transposed input to a batch that lacks it. */
 export function withTransposedInput(batch: Batch): Batch {
   if (batch.xTransposed) return batch;
   return { ...batch, xTransposed: augmentedTranspose(batch.x, batch.size, batch.x.length / Math.max(batch.size, 1)) };

@@ -38,7 +38,7 @@ export function drawNoise(parameters: ParameterSet, dp: DpSettings, buffers: Map
 }
 
 /**
- * The DP-SGD update direction (Σ_i clip(g_i) + noise) / (q·n), written into the sums.
+ * Computes the DP-SGD update direction (Σ_i clip(g_i) + noise) / (q·n) in place of the sums.
  * `sums` is null for an empty Poisson batch, which still gets the noise. Dividing by the
  * expected batch size q·n rather than the realised one keeps the sensitivity of the released
  * average at C / (q·n) whatever batch was sampled, as the accountant assumes.

@@ -17,7 +17,7 @@ import { VaeModel } from './vae.js';
 /** Fraction of the model's genes missing from a new cohort above which encode warns. */
 export const MISSING_GENES_WARNING_FRACTION = 0.1;
 
-/** How the new cohort's genes matched the model's. */
+/** Result of matching the new cohort's genes to the model's by id. */
 export interface GeneAlignment {
   modelGenes: number;
   matched: number;
@@ -39,12 +39,12 @@ export interface EncodedCohort {
   warnings: string[];
 }
 
-/** The saved model directory of a run directory, or the directory itself when it holds a model. */
+/** Finds the saved model directory of a run directory, or returns the directory itself when it contains a model. */
 export function modelDirectory(path: string): string {
   if (existsSync(join(path, MODEL_CONFIG_FILE))) return path;
   const inRun = join(path, STAGE_DIRS.train, 'model');
   if (existsSync(join(inRun, MODEL_CONFIG_FILE))) return inRun;
-  throw new InputError(`no saved model in ${path}`, { file: path }, `pass a run directory whose train stage has completed (it holds ${STAGE_DIRS.train}/model/)`);
+  throw new InputError(`no saved model in ${path}`, { file: path }, `pass a run directory whose train stage has completed (it contains ${STAGE_DIRS.train}/model/)`);
 }
 
 /** Matches the cohort's gene ids to the model's, by exact id. */

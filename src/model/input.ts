@@ -4,8 +4,8 @@ import type { DenseMatrix } from '../matrix/dense.js';
 
 /**
  * Reads a FixedSizeList<Float32> column as a dense matrix. When the table has one record
- * batch (as normalize writes it) the matrix is a view into the file's bytes, so a 20,000 ×
- * 5,000 cohort occupies memory once; otherwise the batches are copied into one array.
+ * batch, as normalize writes it, the matrix is a view into the file's bytes, so a cohort
+ * occupies memory once. Otherwise the batches are copied into one array.
  */
 export function readDenseColumn(path: string, column: string): DenseMatrix {
   const table = readTable(path);

@@ -34,7 +34,7 @@ export function lgammaNumber(x: number): number {
 export interface ReconstructionInputs {
   /** Decoder output, [B, G] or [B, 2G] for ZINB. */
   decoded: tf.Tensor2D;
-  /** What the decoder reconstructs: normalized values (Gaussian) or raw counts (NB, ZINB), [B, G]. */
+  /** Reconstruction target: normalized values (Gaussian) or raw counts (NB, ZINB), [B, G]. */
   target: tf.Tensor2D;
   /** Gene-wise log-variance (Gaussian) or log theta (NB, ZINB): [G], or [B, G] with a per-example probe added. */
   geneParameter: tf.Tensor;

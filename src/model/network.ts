@@ -6,9 +6,9 @@ export const LAYER_NORM_EPSILON = 1e-5;
 
 /**
  * Parameter tensors on the tfjs backend. Dense layers whose input gradient is needed also
- * keep W transposed, because the wasm backend multiplies with a transposed operand about
- * 15 times slower than without one; one transpose per update is far cheaper than a
- * transposed product in every backward pass.
+ * keep W transposed, because the wasm backend multiplies with a transposed operand about 15
+ * times slower than without one. One transpose per update costs far less than a transposed
+ * product in every backward pass.
  */
 export class DeviceParameters {
   readonly tensors = new Map<string, tf.Tensor>();
@@ -55,7 +55,7 @@ export class DeviceParameters {
   }
 }
 
-/** Every dense layer except the first encoder layer, whose input (the data) needs no gradient. */
+/** Lists every dense layer except the first encoder layer, whose input (the data) needs no gradient. */
 export function denseLayersNeedingInputGradient(layout: NetworkLayout): DenseSpec[] {
   const all = [
     ...layout.encoderBlocks.map((b) => b.dense),
@@ -88,7 +88,7 @@ export type ExampleGradient =
       perExample: tf.Tensor;
     };
 
-/** What a hidden block's backward pass needs from its forward pass. */
+/** Forward-pass values that a hidden block's backward pass needs. */
 export interface BlockCache {
   input: tf.Tensor2D;
   /** Layer-normalized pre-activations and 1/std per example, when the block normalizes. */
@@ -101,10 +101,10 @@ export interface BlockCache {
 }
 
 /**
- * Relative costs, in ns per element on the wasm backend, of what a product a·b [m, k]·[k, n]
- * spends besides the arithmetic: XNNPack packs b into its own layout on every product with a
- * new b (weights change every step, activations every batch), and tf.transpose copies. Measured
- * on a 2-core x86-64 machine with bench/train.bench.ts's shapes; only their ratio matters.
+ * Costs besides the arithmetic of a product a·b [m, k]·[k, n] on the wasm backend, in ns per
+ * element. XNNPack packs b into its own layout on every product with a new b (weights change
+ * every step, activations every batch), and tf.transpose copies. Both were measured on a
+ * shared 2-core x86-64 machine at the benchmark's shapes, and only their ratio matters.
  */
 const PACK_NS_PER_ELEMENT = 9.4;
 const TRANSPOSE_NS_PER_ELEMENT = 3.3;

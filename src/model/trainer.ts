@@ -27,7 +27,7 @@ export interface GradientEngine {
   upload(parameters: ParameterSet): Promise<void>;
 }
 
-/** A GradientEngine on the calling thread. */
+/** Wraps a model as a GradientEngine on the calling thread. */
 export function localEngine(model: VaeModel): GradientEngine {
   return {
     gradients: async (batch, options) => model.gradients(batch, options),
@@ -78,13 +78,13 @@ export interface TrainingProgress {
   noisyUpdateApplied: boolean;
 }
 
-/** Steps per epoch: one pass over the training samples on average. */
+/** Returns the optimizer steps per epoch, one pass over the training samples on average. */
 export function stepsPerEpoch(nTrain: number, batchSize: number, dp: boolean): number {
   if (nTrain === 0) return 0;
   return dp ? Math.max(1, Math.round(nTrain / Math.min(batchSize, nTrain))) : Math.ceil(nTrain / batchSize);
 }
 
-/** KL weight at a 1-based step: linear from 0 to beta over the warm-up steps, then beta. */
+/** Returns the KL weight at a 1-based step: linear from 0 to beta over the warm-up steps, then beta. */
 export function klWeightAt(step: number, warmupSteps: number, beta: number): number {
   return warmupSteps <= 0 ? beta : beta * Math.min(1, step / warmupSteps);
 }
@@ -100,7 +100,7 @@ export interface TrainHooks {
 
 const EVALUATION_BATCH = 512;
 
-/** Mean per-example loss (reconstruction + klWeight · KL) over the rows given, with fixed noise. */
+/** Computes each row's reconstruction and KL terms in evaluation mode (no dropout), with noise from `noise`. */
 export async function evaluateLosses(
   engine: GradientEngine,
   data: TrainingData,
@@ -127,10 +127,11 @@ function mean(values: Float64Array, klValues: Float64Array, klWeight: number): n
 }
 
 /**
- * Trains the VAE. Without DP: seeded shuffled batches and the mean gradient. With DP-SGD:
- * each step samples a Poisson batch (rate q), clips each example's gradient to norm C, adds
- * N(0, (sigma·C)²) noise to the sum and divides by the expected batch size q·nTrain, so an
- * empty batch is a valid, noise-only step. Parameters end at the best validation epoch.
+ * Trains the VAE. Without DP it takes seeded shuffled batches and the mean gradient. With
+ * DP-SGD each step samples a Poisson batch (rate q) and clips each example's gradient to norm
+ * C. It then adds N(0, (sigma·C)²) noise to the sum and divides by the expected batch size
+ * q·nTrain, so an empty batch is a valid, noise-only step. Parameters end at the best
+ * validation epoch.
  */
 export async function train(
   engine: GradientEngine,
@@ -228,7 +229,7 @@ export async function train(
       klWeight,
       epsilon: dp && hooks.epsilonAfter ? hooks.epsilonAfter(progress.stepsTaken) : null,
       meanBatchSize: perEpoch > 0 ? examples / perEpoch : 0,
-      clippedFraction: dp ? (examples > 0 ? clipped / examples : 0) : null,
+      clippedFraction: dp ? clipped / Math.max(examples, 1) : null,
       seconds: (performance.now() - started) / 1000,
     };
     history.push(record);

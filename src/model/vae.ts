@@ -161,7 +161,7 @@ export class VaeModel {
   }
 
   /**
-   * Each example's gradient of loss_i = reconstruction_i + klWeight · KL_i, summed over the
+   * Computes each example's gradient of loss_i = reconstruction_i + klWeight · KL_i, summed over the
    * batch with weights c_i. With `clipNorm` set, c_i = min(1, C / ‖∂loss_i/∂θ‖) from exact
    * per-example norms, so no example's contribution exceeds C; without it, c_i = 1.
    */
@@ -176,9 +176,9 @@ export class VaeModel {
       const decoder = this.decode(q.sample);
 
       // Reconstruction: the gradient to the decoder output, and each example's gradient of the
-      // gene-wise parameter. The Gaussian is written out by hand; count likelihoods use autodiff
-      // with a zero probe added to the gene-wise parameter broadcast per example, whose gradient
-      // is each example's gradient of that parameter.
+      // gene-wise parameter. The Gaussian is written out by hand. Count likelihoods use autodiff
+      // with a zero probe added to the gene-wise parameter broadcast per example, because the
+      // probe's gradient is each example's gradient of that parameter.
       let reconstructionSum: tf.Tensor;
       let decodedGrad: tf.Tensor;
       let geneGrad: tf.Tensor;

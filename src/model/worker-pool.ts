@@ -26,9 +26,9 @@ type Reply =
   | { type: 'error'; id: number; message: string };
 
 /**
- * The worker side of the pool: holds its own backend and model copy, whose parameters are
- * shared memory written by the main thread's optimizer; 'upload' tells it to copy them to its
- * backend. Runs in a worker thread (gradient-worker.ts), or on a MessagePort in tests.
+ * Serves the worker side of the pool with its own backend and model copy. The parameters are
+ * shared memory written by the main thread's optimizer, and 'upload' makes the worker copy
+ * them to its backend. Runs in a worker thread (gradient-worker.ts), or on a MessagePort in tests.
  */
 export function serveGradients(endpoint: MessageEndpoint): void {
   let model: VaeModel | null = null;

@@ -52,8 +52,11 @@ export interface TrainPrivacy {
   /** 'poisson' with DP (what the accountant assumes); 'shuffled' fixed-size batches without. */
   sampling: 'poisson' | 'shuffled';
   ledgerEntryId: string | null;
-  /** Source of batch sampling and noise: the system CSPRNG with DP, the seeded stream without. */
-  randomness: string;
+  /**
+   * Source of batch sampling (and noise): 'system' is the operating system's CSPRNG, as the
+   * ledger records it; 'seeded' is the run's seeded stream, used only without DP.
+   */
+  randomness: 'system' | 'seeded';
   /** Samples the guarantee is about (the training split) and what it leaves out. */
   protectedSamples: number;
   note: string;
@@ -309,7 +312,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
       accountant: options.accountant,
       sampling: 'poisson',
       ledgerEntryId: entryId,
-      randomness: 'system CSPRNG (node:crypto) for Poisson sampling and Gaussian noise',
+      randomness: 'system',
       protectedSamples: nTrain,
       note:
         'DP-SGD bounds what the weights reveal about any one training sample. Latents, losses and clusters of the training samples are computed from their data outside DP, ' +
@@ -329,7 +332,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
       accountant: null,
       sampling: 'shuffled',
       ledgerEntryId: null,
-      randomness: `seeded stream (seed ${ctx.seed})`,
+      randomness: 'seeded',
       protectedSamples: 0,
       note: 'trained without differential privacy: the weights can reveal information about individual samples',
     };
