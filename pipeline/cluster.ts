@@ -26,9 +26,9 @@ export interface ClusterOptions {
   stabilityMaxSamples: number;
   /** Test every gene for markers of each cluster and label. Default true. */
   markers: boolean;
-  /** Marker genes per group listed in the summary (markers.arrow holds every gene). Default 10. */
+  /** Marker genes per group listed in the summary (markers.arrow contains every gene). Default 10. */
   markerTopGenes: number;
-  /** Genes per latent dimension listed in the summary (latent_genes.arrow holds every gene). Default 10. */
+  /** Genes per latent dimension listed in the summary (latent_genes.arrow contains every gene). Default 10. */
   latentTopGenes: number;
   /** UMAP neighbours. Default 15. */
   umapNeighbors: number;

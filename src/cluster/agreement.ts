@@ -1,6 +1,6 @@
 import { adjustedRandIndex, contingency, normalizedMutualInformation } from './metrics.js';
 
-/** How one clustering agrees with the known labels, on the labelled samples only. */
+/** Agreement of one clustering with the known labels, on the labelled samples only. */
 export interface LabelAgreement {
   /** Adjusted Rand index over the labelled samples. */
   ari: number;

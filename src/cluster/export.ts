@@ -137,7 +137,7 @@ function addImportance(rows: BiomarkerRows, path: string, options: BiomarkerExpo
  * Builds the biomarker table of a run: marker genes per cluster and per label (from
  * 04-cluster/markers.arrow), genes per latent dimension (04-cluster/latent_genes.arrow), and
  * classifier importance (05-classify/importance.arrow) when each exists. The `source` column
- * says where each row came from.
+ * names where each row came from.
  */
 export function biomarkerTable(runDir: string, options: BiomarkerExportOptions): { columns: BiomarkerRows; sources: string[] } {
   const rows = emptyRows();

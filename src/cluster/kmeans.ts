@@ -139,9 +139,9 @@ function assignNearest(points: DenseMatrix, centroids: Float64Array, k: number):
  * Fits k-means for every k in [kMin, kMax] and picks the k with the highest mean silhouette.
  * The silhouette subsample is drawn once, so every k is judged on the same samples.
  *
- * Above `scanSampleSize` samples, each k is fitted (with restarts) on one seeded subsample and
- * every sample is assigned to the nearest of its centroids; the curve's inertia and silhouette
- * describe that assignment of all samples. The chosen k is then refitted on all samples, starting
+ * Above `scanSampleSize` samples, each k is fitted (with restarts) on one seeded subsample, and
+ * every sample is then assigned to the nearest of its centroids. The curve's inertia and
+ * silhouette describe that assignment of all samples. The chosen k is then refitted on all samples, starting
  * from the subsample's centroids, so the final partition is a full Lloyd solution.
  */
 export function scanKmeans(points: DenseMatrix, options: KmeansScanOptions, rng: Rng): KmeansScan {
@@ -183,7 +183,7 @@ export function scanKmeans(points: DenseMatrix, options: KmeansScanOptions, rng:
   return { curve, chosenK: best!.k, best: best!, silhouetteSamples: subsample ? subsample.length : n };
 }
 
-/** One ml-kmeans run on all samples, started from the centroids of an existing partition. */
+/** Refits k-means on all samples with one ml-kmeans run started from the centroids of `fit`. */
 function refitFromLabels(points: DenseMatrix, fit: KmeansFit, maxIterations = 300): KmeansFit {
   const d = points.nCols;
   const nClusters = Math.max(...Array.from(fit.labels)) + 1;

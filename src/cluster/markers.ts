@@ -13,7 +13,7 @@ export interface Grouping {
 }
 
 /**
- * How log fold changes are computed. 'log1p': the values are log1p of normalized expression, and
+ * Scale of the values, which sets the log fold change formula. 'log1p': the values are log1p of normalized expression, and
  * the fold change is scanpy's log2((expm1(mean_in) + 1e-9) / (expm1(mean_out) + 1e-9)). 'log':
  * the input was already on a log scale of unknown base, and the fold change is mean_in - mean_out
  * on that scale (a log2 fold change when the input is log2, as most microarray data are).
@@ -93,7 +93,7 @@ function upperBound(sorted: Float32Array, value: number): number {
  * the tie-corrected sigma, p = 2 P(Z > |z|). This equals scipy's `mannwhitneyu(x, y,
  * alternative='two-sided', method='asymptotic', use_continuity=False)`.
  *
- * Each gene's values are ranked once and shared by every grouping over the same samples; zeros
+ * Each gene's values are ranked once and shared by every grouping over the same samples. Zeros
  * (implicit in the CSR matrix) form one tie block, so a gene costs O(nnz log nnz + n_groups).
  * `expression` rows are samples; only samples with a code >= 0 in some grouping take part, and
  * every grouping must leave out the same samples (callers split groupings by sample set).

@@ -1,7 +1,7 @@
 import type { Rng } from '../util/rng.js';
 import { contingency } from './metrics.js';
 
-/** How reproducible one cluster is when the samples are resampled and reclustered. */
+/** Reproducibility of one cluster when the samples are resampled and reclustered. */
 export interface ClusterStability {
   cluster: number;
   size: number;
@@ -19,10 +19,10 @@ export interface ClusterStability {
 export type Recluster = (rows: Int32Array, rng: Rng) => Int32Array;
 
 /**
- * Per-cluster Jaccard stability under subsampling, as fpc's `clusterboot` (Hennig 2007) does with
- * its subsetting scheme: draw `samplesPerResample` samples without replacement, recluster them, and
- * for each original cluster take the best Jaccard similarity with a new cluster, restricted to the
- * drawn samples. Subsampling rather than the bootstrap keeps duplicate samples out of kNN graphs.
+ * Measures per-cluster Jaccard stability under subsampling, as fpc's `clusterboot` (Hennig 2007)
+ * does with its subsetting scheme. Each resample draws `samplesPerResample` samples without
+ * replacement and reclusters them. For each original cluster it takes the best Jaccard similarity
+ * with a new cluster, restricted to the drawn samples. Subsampling rather than the bootstrap keeps duplicate samples out of kNN graphs.
  * Hennig reads a mean below 0.6 as an unstable cluster and above 0.85 as a highly stable one.
  */
 export function subsampleStability(

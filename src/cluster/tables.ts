@@ -65,7 +65,7 @@ export function markersFrame(results: GroupMarkers[], genes: GeneTable): Frame {
   return frame;
 }
 
-/** The `top` strongest markers of a group, by rank. */
+/** Lists the `top` strongest markers of a group, by rank. */
 export function topMarkers(result: GroupMarkers, genes: GeneTable, top: number): RankedGene[] {
   const order = new Int32Array(result.rank.length);
   result.rank.forEach((rank, gene) => (order[rank - 1] = gene));

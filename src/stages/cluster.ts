@@ -60,7 +60,7 @@ export interface GroupingMarkers {
   groups: {
     group: string;
     size: number;
-    /** Strongest markers by rank-sum z-score (markers.arrow holds every gene). */
+    /** Strongest markers by rank-sum z-score (markers.arrow contains every gene). */
     top: RankedGene[];
   }[];
   /** Mean value of the union of each group's top markers in every group, for a heat map. */
@@ -103,8 +103,10 @@ export interface ClusterSummary {
   stability: { resamples: number; fraction: number; samplesPerResample: number } | null;
   /** Mixture-prior components against each latent clustering; null without a mixture prior. */
   mixturePrior: {
+    /** Component ids present, ascending; `sizes` and the columns of each `counts` follow this order. */
     components: number[];
     sizes: number[];
+    /** counts[c][m]: samples of cluster c assigned to components[m]. */
     vsClusterings: { column: string; ari: number; nmi: number; counts: number[][] }[];
   } | null;
   /** Marker genes per grouping; null when turned off or lognorm.arrow is missing. */
@@ -362,10 +364,10 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
   let mixturePrior: ClusterSummary['mixturePrior'] = null;
   if (latents.priorComponent) {
     const prior = latents.priorComponent;
-    const table = contingency(prior, prior);
+    const components = [...new Set(prior)].sort((a, b) => a - b);
     mixturePrior = {
-      components: table.rows,
-      sizes: table.rows.map((_, i) => table.counts[i][i]),
+      components,
+      sizes: components.map((component) => prior.filter((value) => value === component).length),
       vsClusterings: clusterings
         .filter((clustering) => clustering.space === 'latent')
         .map((clustering) => {
