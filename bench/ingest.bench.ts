@@ -35,7 +35,7 @@ export interface GeneratedCsv {
 
 /**
  * Writes a samples × genes CSV of counts: each cell is non-zero with probability `density`,
- * non-zero values log-uniform in [1, 50,000] (1 to 5 digits, as bulk RNA-seq counts). Seeded,
+ * non-zero values log-uniform in [1, 50,000] (1 to 5 digits). Seeded,
  * written row by row.
  */
 export function generateCountsCsv(path: string, samples: number, genes: number, density: number, seed = 0): GeneratedCsv {
