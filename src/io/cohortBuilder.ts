@@ -123,7 +123,8 @@ export class CohortBuilder {
   /**
    * Adds one sample from its values in the file's gene order: `fileCols[k]` is the file's gene
    * index of value `values[k]`, `target` maps file genes to cohort genes (from alignGenes).
-   * Zeros may be passed and are not stored.
+   * Zeros may be passed and are not stored, nor are values that round to 0 as Float32 (below
+   * about 1.4e-45 in magnitude).
    */
   addSample(id: string, fileIndex: number, fileCols: ArrayLike<number>, values: ArrayLike<number>, length: number, target: Int32Array | null): void {
     const scratch = this.scratch;
@@ -132,7 +133,7 @@ export class CohortBuilder {
     let n = 0;
     if (target === null) {
       for (let k = 0; k < length; k++) {
-        const v = values[k];
+        const v = Math.fround(values[k]);
         if (v === 0) continue;
         cols[n] = fileCols[k];
         vals[n] = v;
@@ -140,6 +141,7 @@ export class CohortBuilder {
       }
     } else {
       // Scatter into a dense scratch row in cohort order, then gather the non-zeros in order.
+      // The scratch row is Float32, so a value that rounds to 0 is skipped below like a zero.
       for (let k = 0; k < length; k++) scratch[target[fileCols[k]]] = values[k];
       for (let j = 0; j < scratch.length; j++) {
         const v = scratch[j];

@@ -110,7 +110,7 @@ const RESERVED_OBS = new Set(['sample_id', 'label', 'library_size', 'n_genes_det
  * - var.arrow: gene_id (utf8, unique); symbol (utf8) when a symbol column was given;
  *   n_samples_detected (int32, samples with a non-zero value); total (float64, sum over samples).
  * - X.arrow: samples × genes CSR (`indices: List<Int32>`, `values: List<Float32>`), the values
- *   as read, never transformed.
+ *   as read and never transformed, apart from the rounding to Float32 that the format implies.
  * Returns an IngestSummary. Bad input raises an InputError that names the file, line, column,
  * sample or gene and tells the user what to do.
  */

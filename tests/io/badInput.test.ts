@@ -107,6 +107,11 @@ describe('ingest of non-numeric cells', () => {
     expect(message).toContain("column 'g1', sample 'S1': 1e+39 is outside the range of 32-bit floats");
   });
 
+  it('value that underflows Float32 is a zero', async () => {
+    const result = await ingest({ inputs: [file('sample,g1,g2\nS1,1e-50,2\n')] });
+    expect(result.summary.nnz).toBe(1);
+  });
+
   it('negative values are kept and counted', async () => {
     const result = await ingest({ inputs: [file('sample,g1,g2\nS1,-1.5,2\nS2,3,-4\n')] });
     expect(Array.from(toDense(result.X))).toEqual([-1.5, 2, 3, -4]);
