@@ -121,10 +121,9 @@ export class CohortBuilder {
   }
 
   /**
-   * Adds one sample from its values in the file's gene order: `fileCols[k]` is the file's gene
-   * index of value `values[k]`, `target` maps file genes to cohort genes (from alignGenes).
-   * Zeros may be passed and are not stored, nor are values that round to 0 as Float32 (below
-   * about 1.4e-45 in magnitude).
+   * Adds one sample from its values in the file's gene order. `fileCols[k]` is the file's gene
+   * index of `values[k]`, and `target` maps file genes to cohort genes (from alignGenes).
+   * Zeros are not stored, nor are values that round to 0 as Float32 (below about 1.4e-45).
    */
   addSample(id: string, fileIndex: number, fileCols: ArrayLike<number>, values: ArrayLike<number>, length: number, target: Int32Array | null): void {
     const scratch = this.scratch;
@@ -186,14 +185,14 @@ export class CohortBuilder {
     return { min, max, allIntegers: this.allIntegers, negativeCount: this.negativeCount };
   }
 
-  /** The sample-major row batches; call once, after the last sample. */
+  /** Returns the sample-major row batches; call it once, after the last sample. */
   finish(): CsrMatrix[] {
     if (!this.rows) throw new Error('CohortBuilder.finish called before any gene list was set');
     return this.rows.finish();
   }
 }
 
-/** The error for a value outside the Float32 range of X; callers test against FLOAT32_MAX first. */
+/** Builds the error for a value outside the Float32 range of X; callers test against FLOAT32_MAX first. */
 export function float32RangeError(value: number, where: { file: string; line?: number; column?: string; sample?: string; gene?: string }): InputError {
   return new InputError(
     `${value} is outside the range of 32-bit floats (±3.4e38) that the matrix is stored in`,

@@ -9,9 +9,9 @@ import { openBytes, type FileKind } from './source.js';
  * (bench/ingest.bench.ts, figures in bench/RESULTS.md). Small metadata files still go through
  * papaparse.
  *
- * Grammar (RFC 4180, as papaparse reads it): records end at LF or CRLF; a field that starts
- * with a double quote runs to the matching quote, may contain delimiters and line breaks,
- * and writes a quote as two; a quote inside an unquoted field is a literal character.
+ * The grammar is RFC 4180 as papaparse reads it. Records end at LF or CRLF. A field that
+ * starts with a double quote runs to the matching quote, may contain delimiters and line
+ * breaks, and writes a quote as two. A quote inside an unquoted field is a literal character.
  */
 
 const QUOTE = 0x22;
@@ -86,9 +86,8 @@ class Record implements RecordView {
     let i = this.starts[k];
     const end = this.ends[k];
     if (this.quoted[k] === 0 && end > i && !missing.checkBeforeParsing) {
-      // Fast path: [+-]digits[.digits] with at most 15 significant digits, so that the integer
-      // mantissa and the power of ten are exact doubles and one division rounds correctly,
-      // giving the same double as Number(text).
+      // Fast path: [+-]digits[.digits] with at most 15 digits. The integer mantissa and the power
+      // of ten are then exact doubles, so one correctly rounded division gives Number(text).
       if (end - i === 1 && buffer[i] === 0x30) return 0;
       let negative = false;
       const first = buffer[i];

@@ -14,7 +14,7 @@ async function records(path: string, delimiter = ',', kind: 'text' | 'gzip' = 't
   return out;
 }
 
-/** A random CSV field: numbers, empty cells, and quoted text with delimiters, quotes and line breaks. */
+/** Draws a random CSV field: a number, an empty cell, or quoted text with delimiters, quotes and line breaks. */
 function randomField(rng: Rng): string {
   const roll = rng.uniform();
   if (roll < 0.5) return String(rng.int(1000));
