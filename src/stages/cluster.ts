@@ -215,6 +215,13 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
   const latents = readLatents(latentPath);
   const n = latents.z.nRows;
   if (n < 3) throw new InputError(`clustering needs at least 3 samples, the latents hold ${n}`, { file: latentPath });
+  if (latents.z.data.every((value, i) => value === latents.z.data[i % latents.z.nCols])) {
+    throw new InputError(
+      `all ${n} samples have the same latent vector, so there is nothing to cluster`,
+      { file: latentPath, column: 'z' },
+      'the model collapsed to its prior; retrain with a lower beta or more epochs',
+    );
+  }
   const kMax = Math.min(options.kMax, n - 1);
   if (options.kMin > kMax) {
     throw new InputError(`the k-means range [${options.kMin}, ${options.kMax}] is empty for ${n} samples`, {}, `set --k-min to at most ${n - 1}`);

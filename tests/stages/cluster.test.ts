@@ -169,6 +169,22 @@ describe('cluster stage', () => {
     expect(existsSync(join(ctx.outputDir, 'markers.arrow'))).toBe(false);
   });
 
+  it('rejects latents that collapsed to one point', async () => {
+    const ctx = testContext('cluster');
+    writeLatentRun(ctx.runDir, { nRows: 20, nCols: 3, data: new Float32Array(60).fill(0.5) }, null);
+    await expect(runCluster(ctx, FAST)).rejects.toThrow(/same latent vector/);
+  });
+
+  it('clusters latents with duplicated points', async () => {
+    const { points } = blobs([10, 10], 2, 6);
+    const data = new Float32Array(points.data);
+    data.set(data.subarray(0, 2), 2);
+    const ctx = testContext('cluster');
+    writeLatentRun(ctx.runDir, { ...points, data }, null);
+    const summary = (await runCluster(ctx, FAST)).summary as unknown as ClusterSummary;
+    expect(summary.clusterings[0].sizes.reduce((a, b) => a + b, 0)).toBe(20);
+  });
+
   it('caps k and neighbours for a tiny cohort', async () => {
     const { points } = blobs([3, 3], 2, 8);
     const ctx = testContext('cluster');
