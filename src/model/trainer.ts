@@ -1,3 +1,4 @@
+import { InputError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { Adam } from './adam.js';
 import { assembleBatch, type TrainingData } from './data.js';
@@ -234,6 +235,13 @@ export async function train(
     };
     history.push(record);
     hooks.onEpoch?.(record);
+    if (examples > 0 && !Number.isFinite(record.trainLoss)) {
+      throw new InputError(
+        `training diverged in epoch ${epoch}: the training loss is ${record.trainLoss}`,
+        {},
+        'lower --learning-rate, or use --likelihood gaussian if the counts have extreme values',
+      );
+    }
 
     if (validationLoss !== null && Number.isFinite(validationLoss)) {
       if (!best || validationLoss < best.loss) {

@@ -143,3 +143,19 @@ describe('early stopping', () => {
     expect(result.stoppedEarlyAt).toBe(4);
   });
 });
+
+describe('divergence', () => {
+  it('stops with a clear error on a non-finite loss', async () => {
+    const config = smallConfig(24);
+    const { parameters } = initParameters(config, new Rng(1));
+    const sizes = [...parameters.values].map(([name, v]) => [name, new Float32Array(v.length)] as const);
+    const engine: GradientEngine = {
+      gradients: async () => ({ sums: new Map(sizes.map(([name, v]) => [name, v.slice()])), reconstructionSum: Number.NaN, klSum: 0, norms: null }),
+      losses: async (batch) => ({ reconstruction: new Float32Array(batch.size), kl: new Float32Array(batch.size) }),
+      upload: async () => {},
+    };
+    await expect(train(engine, config, parameters, gaussianData, rows(0, 100), rows(100, 120), SETTINGS, { rng: new Rng(1) })).rejects.toThrow(
+      /diverged in epoch 1/,
+    );
+  });
+});
