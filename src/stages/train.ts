@@ -316,7 +316,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
       protectedSamples: nTrain,
       note:
         'DP-SGD bounds what the weights reveal about any one training sample. Latents, losses and clusters of the training samples are computed from their data outside DP, ' +
-        'and the validation samples influence only the choice of the stopping epoch, which is not accounted for.',
+        'and the held-out validation samples influence which epoch is kept and when training stops, which is not accounted for.',
     };
   } else {
     privacy = {
