@@ -84,7 +84,8 @@ describe.each(CASES)('per-example gradients: $label', ({ config }) => {
   const reference = Array.from({ length: BATCH }, (_, i) => referenceExampleGradient(config, layout, parameters, batch, i, klWeight));
   const referenceNorms = reference.map((grads) => norm([...grads.values()].flatMap((g) => Array.from(g))));
 
-  it('norms match brute force', () => {
+  it.each(['wasm', 'cpu'] as const)('norms match brute force on %s', async (backend) => {
+    await initBackend(backend);
     const model = new VaeModel(config, layout, parameters);
     const { norms } = model.gradients(batch, { klWeight, clipNorm: 1e12 });
     model.dispose();
@@ -93,7 +94,8 @@ describe.each(CASES)('per-example gradients: $label', ({ config }) => {
     }
   });
 
-  it('unclipped sum matches brute force', () => {
+  it.each(['wasm', 'cpu'] as const)('unclipped sum matches brute force on %s', async (backend) => {
+    await initBackend(backend);
     const model = new VaeModel(config, layout, parameters);
     const { sums } = model.gradients(batch, { klWeight, clipNorm: null });
     model.dispose();
@@ -104,7 +106,8 @@ describe.each(CASES)('per-example gradients: $label', ({ config }) => {
     }
   });
 
-  it('clipped sum matches brute force and bounds each example', () => {
+  it.each(['wasm', 'cpu'] as const)('clipped sum bounds each example on %s', async (backend) => {
+    await initBackend(backend);
     const clipNorm = Math.min(...referenceNorms) * 0.5 + Math.max(...referenceNorms) * 0.5;
     const model = new VaeModel(config, layout, parameters);
     const { sums } = model.gradients(batch, { klWeight, clipNorm });
