@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { temporaryPathFor } from '../io/atomic.js';
 
 /** True when a process with this pid exists on this machine. */
 export function processAlive(pid: number): boolean {
@@ -13,8 +14,9 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
- * An exclusive lock file created with O_EXCL. A lock left by a process that died (SIGKILL)
- * on this host is taken over; a live holder makes `acquire` throw with its pid.
+ * An exclusive lock file that contains its holder's pid, host and start time. A lock left by a
+ * process that died (SIGKILL) on this host is taken over, and so is an unreadable one. A live
+ * holder makes `acquire` throw with its pid.
  */
 export class FileLock {
   private held = false;
@@ -23,23 +25,58 @@ export class FileLock {
 
   tryAcquire(): boolean {
     for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(this.path, 'wx');
-        writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() }));
-        closeSync(fd);
+      if (this.create()) {
         this.held = true;
         return true;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const holder = this.holder();
-        if (holder && holder.host === hostname() && !processAlive(holder.pid)) {
-          this.removeStale(holder);
-          continue;
-        }
-        return false;
       }
+      // create() never leaves a lock file without its record, so an unreadable one is damaged, not being written.
+      const holder = this.holder();
+      if (holder === null || (holder.host === hostname() && !processAlive(holder.pid))) {
+        this.removeStale(holder);
+        continue;
+      }
+      return false;
     }
     return false;
+  }
+
+  /**
+   * Creates the lock file with its holder record in one step, by hard-linking a finished temporary
+   * file to the lock path, so that a process killed at any moment never leaves an empty lock file.
+   * Returns false when the lock file exists.
+   */
+  private create(): boolean {
+    const record = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() });
+    const temporary = temporaryPathFor(this.path);
+    writeFileSync(temporary, record, { flag: 'wx' });
+    try {
+      linkSync(temporary, this.path);
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
+      // NOTE: without hard links (FAT) the lock is created, then written, so a kill in between leaves it empty and a reader in between may take it over.
+      return this.createWithoutLink(record);
+    } finally {
+      rmSync(temporary, { force: true });
+    }
+  }
+
+  private createWithoutLink(record: string): boolean {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+    try {
+      writeSync(fd, record);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
   }
 
   acquire(what: string): void {
@@ -78,7 +115,7 @@ export class FileLock {
    * rename lets only one of them move it, and a process that finds it moved a different
    * (live) lock puts it back instead of deleting it.
    */
-  private removeStale(stale: LockHolder): void {
+  private removeStale(stale: LockHolder | null): void {
     const aside = `${this.path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
       renameSync(this.path, aside);
@@ -87,7 +124,7 @@ export class FileLock {
       throw error;
     }
     const moved = readHolder(aside);
-    if (moved && (moved.pid !== stale.pid || moved.since !== stale.since)) {
+    if (moved && (moved.pid !== stale?.pid || moved.since !== stale?.since)) {
       try {
         linkSync(aside, this.path);
       } catch (error) {
