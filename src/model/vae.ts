@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import { isCountLikelihood, type VaeConfig } from './config.js';
 import { checkCoverage, clipFactors, perExampleSquaredNorms, weightedGradientSums } from './gradients.js';
-import { decodedMean, gaussianTerms, reconstructionLoss } from './likelihood.js';
+import { decodedMean, gaussianTerms, negativeBinomialTerms, reconstructionLoss } from './likelihood.js';
 import {
   blockBackward,
   blockForward,
@@ -176,7 +176,7 @@ export class VaeModel {
       const decoder = this.decode(q.sample);
 
       // Reconstruction: the gradient to the decoder output, and each example's gradient of the
-      // gene-wise parameter. The Gaussian is written out by hand. Count likelihoods use autodiff
+      // gene-wise parameter. The Gaussian and NB are written out by hand. ZINB uses autodiff
       // with a zero probe added to the gene-wise parameter broadcast per example, because the
       // probe's gradient is each example's gradient of that parameter.
       let reconstructionSum: tf.Tensor;
@@ -187,6 +187,17 @@ export class VaeModel {
         reconstructionSum = tf.sum(terms.perExample);
         decodedGrad = terms.decodedGrad;
         geneGrad = terms.logVarianceGrad;
+      } else if (this.config.likelihood === 'nb') {
+        const terms = negativeBinomialTerms(
+          decoder.decoded,
+          t.target,
+          t.logLibrary!,
+          this.device.get(this.layout.geneParameter) as tf.Tensor1D,
+          t.logFactorialSum!,
+        );
+        reconstructionSum = tf.sum(terms.perExample);
+        decodedGrad = terms.decodedGrad;
+        geneGrad = terms.logThetaGrad;
       } else {
         const geneProbe = tf.zeros([size, this.config.nGenes]);
         const reconstructionTerm = tf.valueAndGrads((decoded: tf.Tensor, probe: tf.Tensor) =>
