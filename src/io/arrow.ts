@@ -23,6 +23,7 @@ import {
 } from 'apache-arrow';
 import type { CsrMatrix } from '../matrix/csr.js';
 import type { DenseMatrix } from '../matrix/dense.js';
+import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from './atomic.js';
 
 /** Schema metadata key naming how X stores its values (see DESIGN's data contract). */
@@ -105,9 +106,25 @@ export function writeTable(path: string, table: Table): void {
   writeFileAtomic(path, tableToIPC(table, 'file'));
 }
 
-/** Reads an Arrow IPC file or stream. */
+/**
+ * Reads an Arrow IPC file or stream. Raises InputError naming the file when it is truncated or
+ * damaged, and when it has no columns: apache-arrow 21 reads an empty or zero-filled file as a
+ * table without columns, which no stage writes.
+ */
 export function readTable(path: string): Table {
-  return tableFromIPC(readFileSync(path));
+  const bytes = readFileSync(path);
+  const hint = 'if a pipeline stage wrote it, rerun that stage with --force';
+  let table: Table;
+  try {
+    table = tableFromIPC(bytes);
+  } catch (error) {
+    throw new InputError(`cannot be read as Arrow IPC, so it is truncated or damaged (${(error as Error).message})`, { file: path }, hint);
+  }
+  if (table.schema.fields.length === 0) {
+    const what = bytes.length === 0 ? 'the file is empty' : `its ${bytes.length} bytes hold no Arrow schema`;
+    throw new InputError(`not an Arrow table: ${what}, so it is truncated or damaged`, { file: path }, hint);
+  }
+  return table;
 }
 
 export function writeFrame(path: string, frame: Frame, metadata: Record<string, string> = {}): void {
