@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { Logger } from '../util/log.js';
 import { canonicalJson, hashJson, type FileFingerprint } from './hash.js';
 import { FILES, STAGES, STAGE_DIRS, stageDir, type StageName } from './layout.js';
-import { FileLock } from './lock.js';
+import { FileLock, processAlive } from './lock.js';
 import type { StageContext, StageResult } from './stage.js';
 import { codeVersion, dependencyVersions } from './versions.js';
 
@@ -103,8 +103,34 @@ export function openRun(options: OpenRunOptions): RunHandle {
     lock,
     log: new Logger(options.runId),
   };
+  removeStaleTemporaries(options.runDir, run.log);
   saveManifest(run);
   return run;
+}
+
+/** A temporary inside a run directory: `.<name>.tmp-<pid>-<hex>`, or `.<name>.old-<pid>-<hex>` for a stage directory moved aside. */
+const TEMPORARY_NAME = /^\..+\.(?:tmp|old)-(\d+)-[0-9a-f]+$/;
+
+/**
+ * Removes the temporaries that killed processes left at the top of a run directory and in its
+ * exports/: unfinished stage directories, replaced stage directories moved aside, and the
+ * temporary files of atomic writes. The caller holds the run lock, so no pipeline writes there;
+ * a temporary whose process is still alive (such as `genevae export`) is kept.
+ */
+function removeStaleTemporaries(runDir: string, log: Logger): void {
+  const removed: string[] = [];
+  for (const dir of [runDir, join(runDir, FILES.exports)]) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      const match = TEMPORARY_NAME.exec(name);
+      if (!match) continue;
+      const pid = Number(match[1]);
+      if (pid !== process.pid && processAlive(pid)) continue;
+      rmSync(join(dir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  if (removed.length > 0) log.info(`removed ${removed.length} temporaries left by an interrupted run: ${removed.join(', ')}`);
 }
 
 export function closeRun(run: RunHandle): void {
@@ -231,9 +257,9 @@ export async function executeStage<O>(
   return { cached: false, summary: summaryFile };
 }
 
-/** Swaps `source` in as `target`: the old target is renamed aside first and removed last. */
+/** Swaps `source` in as `target`: the old target is renamed aside, under a hidden name, first and removed last. */
 function replaceDirectory(source: string, target: string): void {
-  const aside = `${target}.old-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const aside = join(dirname(target), `.${basename(target)}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
   const hadTarget = existsSync(target);
   if (hadTarget) renameSync(target, aside);
   renameSync(source, target);
