@@ -116,6 +116,10 @@ const TEMPORARY_NAME = /^\..+\.(?:tmp|old)-(\d+)-[0-9a-f]+$/;
  * exports/: unfinished stage directories, replaced stage directories moved aside, and the
  * temporary files of atomic writes. The caller holds the run lock, so no pipeline writes there;
  * a temporary whose process is still alive (such as `genevae export`) is kept.
+ *
+ * A process that died between the two renames of replaceDirectory leaves a finished stage
+ * directory (its summary.json is written last) under its temporary name. That directory is moved
+ * into place instead, so that the stage is not recomputed: for train, not paid for twice.
  */
 function removeStaleTemporaries(runDir: string, log: Logger): void {
   const removed: string[] = [];
@@ -126,11 +130,24 @@ function removeStaleTemporaries(runDir: string, log: Logger): void {
       if (!match) continue;
       const pid = Number(match[1]);
       if (pid !== process.pid && processAlive(pid)) continue;
-      rmSync(join(dir, name), { recursive: true, force: true });
+      const path = join(dir, name);
+      const stage = dir === runDir ? finishedStageIn(path, name) : null;
+      if (stage && !existsSync(stageDir(runDir, stage))) {
+        renameSync(path, stageDir(runDir, stage));
+        log.info(`moved the finished ${stage} outputs of an interrupted run into place: ${name} → ${STAGE_DIRS[stage]}/`);
+        continue;
+      }
+      rmSync(path, { recursive: true, force: true });
       removed.push(name);
     }
   }
   if (removed.length > 0) log.info(`removed ${removed.length} temporaries left by an interrupted run: ${removed.join(', ')}`);
+}
+
+/** Returns the stage whose finished output directory this temporary is (it has its summary.json), or null. */
+function finishedStageIn(path: string, name: string): StageName | null {
+  const stage = STAGES.find((candidate) => name.startsWith(`.${STAGE_DIRS[candidate]}.tmp-`));
+  return stage && existsSync(join(path, FILES.summary)) ? stage : null;
 }
 
 export function closeRun(run: RunHandle): void {
