@@ -21,9 +21,9 @@ import { Logger } from '../src/util/log.js';
 import { Rng } from '../src/util/rng.js';
 
 /**
- * Training speed and memory against PyTorch. The model is the one the issue fixes: 4,096
- * samples × 2,000 genes, one hidden layer of 256, latent 16, batch 128, Adam, Gaussian
- * likelihood, no layer norm or dropout, one compute thread on both sides. Each genevae
+ * Training speed and memory against PyTorch. The model: 4,096 samples × 2,000 genes, one
+ * hidden layer of 256, latent 16, batch 128, Adam, Gaussian likelihood, no layer norm or
+ * dropout, one compute thread on both sides. Each genevae
  * configuration runs in its own child process so that its peak RSS is its own.
  */
 const SAMPLES = 4096;
@@ -63,8 +63,8 @@ function peakRssMb(): number {
 }
 
 /**
- * GFLOP/s of tf.matMul 128×2000 by 2000×256 with a cached right operand, the issue's
- * yardstick, by wall time and by this thread's CPU time (steadier on a shared machine).
+ * Measures GFLOP/s of tf.matMul 128×2000 by 2000×256 with a cached right operand, by wall
+ * time and by this process's CPU time (steadier on a shared machine).
  */
 function matmulGflops(): { wall: number; cpu: number } {
   const a = tf.randomNormal([128, 2000]);
@@ -89,6 +89,7 @@ async function speedChild(dp: boolean, workers: number, epochs: number): Promise
   const x = new Float32Array(SAMPLES * GENES);
   for (let i = 0; i < x.length; i++) x[i] = rng.normal();
   const data = { nSamples: SAMPLES, nGenes: GENES, x, counts: null, logLibrary: null, logFactorialSum: null };
+
   const config = benchConfig();
   let { layout, parameters } = initParameters(config, rng.fork('init'));
   const model = new VaeModel(config, layout, parameters);
@@ -100,6 +101,7 @@ async function speedChild(dp: boolean, workers: number, epochs: number): Promise
     parameters = started.parameters;
     engine = pool;
   }
+
   const rows = Int32Array.from({ length: SAMPLES }, (_, i) => i);
   const epochCpuMs: number[] = [];
   let cpuBefore = process.cpuUsage();
@@ -129,6 +131,7 @@ async function speedChild(dp: boolean, workers: number, epochs: number): Promise
     },
   );
   await pool?.close();
+
   const epochMs = result.history.map((record) => record.seconds * 1000);
   const gflops = matmulGflops();
   model.dispose();
@@ -217,7 +220,7 @@ const ratio = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b ===
 const field = (run: Record<string, unknown>, ...path: string[]) =>
   path.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), run);
 
-/** Runs every configuration and returns timings, peak RSS and the ratios the issue sets targets for. */
+/** Runs every configuration and returns timings, peak RSS and the ratios that have targets. */
 export async function run(): Promise<object> {
   const minutes = 60_000;
   const genevae = {

@@ -39,7 +39,7 @@ export function addTrainOptions(command: Command): Command {
     .option('--train-workers <n>', `worker threads computing each batch's gradients, one backend each (default: ${d.workers})`, parseInteger(1, 64));
 }
 
-/** The train options set on the command line; unset ones are left out so defaults apply. */
+/** Collects the train options set on the command line; unset ones are left out so that the defaults apply. */
 export function trainOptionsFrom(parsed: Record<string, unknown>): Partial<TrainOptions> {
   const out = pickDefined<TrainOptions>(parsed, [
     'latentDim',
