@@ -269,6 +269,7 @@ export async function executeStage<O>(
   log.info(`finished in ${seconds.toFixed(1)} s`);
 
   run.manifest.stages[stage] = { status: 'done', key, startedAt, finishedAt, seconds };
+  if (result.notes) run.manifest.notes[stage] = result.notes;
   // A rerun stage invalidates every later stage's outputs; their keys no longer match.
   saveManifest(run);
   return { cached: false, summary: summaryFile };

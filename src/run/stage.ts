@@ -27,4 +27,6 @@ export interface StageContext {
 export interface StageResult {
   summary: Record<string, unknown>;
   warnings: string[];
+  /** Facts for the manifest's record of the run (the backend actually used, say). */
+  notes?: Record<string, unknown>;
 }

@@ -45,6 +45,8 @@ export interface NormalizationParameters {
   log1p: boolean;
   /** Ids of the selected genes, in the column order of X.arrow. */
   geneIds: string[];
+  /** Ids of the genes whose sum was each sample's library size (every kept gene), for count input. */
+  libraryGeneIds?: string[];
   /** Per selected gene: the centring mean and scaling divisor (1 where the gene is constant). */
   mean: number[];
   std: number[];
@@ -225,6 +227,7 @@ export async function runNormalize(ctx: StageContext, options: NormalizeOptions)
     clipNegative: clipNegativeApplied || inputKind === 'normalized',
     log1p: inputKind !== 'log',
     geneIds: hvgIds,
+    ...(inputKind === 'counts' && { libraryGeneIds: keptIds }),
     mean: Array.from(mean),
     std: Array.from(std, (s) => (s > 0 ? s : 1)),
     scale: options.scale,

@@ -444,7 +444,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   if (result.warmupSteps > result.stepsTaken) {
     warnings.push(`training stopped at step ${result.stepsTaken}, before the KL warm-up (${result.warmupSteps} steps) finished`);
   }
-  return { summary: summary as unknown as Record<string, unknown>, warnings };
+  return { summary: summary as unknown as Record<string, unknown>, warnings, notes: { backend } };
 }
 
 /**
