@@ -100,7 +100,7 @@ function addLatentGenes(rows: BiomarkerRows, path: string, options: BiomarkerExp
       gene_id: String(genes.gene_id[i]),
       symbol: (genes.symbol?.[i] as string | null) ?? null,
       source: 'latent',
-      group: `z${(genes.latent_dim as Int32Array)[i]}`,
+      group: `z_${(genes.latent_dim as Int32Array)[i] + 1}`,
       statistic: loading,
       p: null,
       q: null,
@@ -195,7 +195,7 @@ export function sampleTable(runDir: string): Frame {
     frame.label = ids.map((id) => labelOf.get(id) ?? null);
     break;
   }
-  for (let d = 0; d < z.nCols; d++) frame[`z${d}`] = Float32Array.from({ length: z.nRows }, (_, i) => z.data[i * z.nCols + d]);
+  for (let d = 0; d < z.nCols; d++) frame[`z_${d + 1}`] = Float32Array.from({ length: z.nRows }, (_, i) => z.data[i * z.nCols + d]);
   if (existsSync(umapPath)) {
     const umap = tableToDense(readTable(umapPath), 'umap', umapPath);
     frame.umap_1 = Float32Array.from({ length: umap.nRows }, (_, i) => umap.data[2 * i]);

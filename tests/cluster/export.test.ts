@@ -60,7 +60,7 @@ describe('biomarker export', () => {
   it('leaves p and q empty for latent rows', async () => {
     const runDir = await clusteredRun();
     const latent = parseTsv(exportBiomarkers(runDir, 'tsv', { top: 1, qMax: 0.05 }).biomarkers).filter((row) => row.source === 'latent');
-    expect(latent.map((row) => row.group)).toEqual(['z0', 'z1', 'z2']);
+    expect(latent.map((row) => row.group)).toEqual(['z_1', 'z_2', 'z_3']);
     expect(latent[0].p).toBe('');
     expect(latent[0].direction).toMatch(/^(positive|negative)$/);
   });
@@ -90,7 +90,7 @@ describe('biomarker export', () => {
   it('writes one sample row per latent', async () => {
     const runDir = await clusteredRun();
     const samples = sampleTable(runDir);
-    expect(Object.keys(samples)).toEqual(['sample_id', 'label', 'z0', 'z1', 'z2', 'umap_1', 'umap_2', 'kmeans', 'louvain']);
+    expect(Object.keys(samples)).toEqual(['sample_id', 'label', 'z_1', 'z_2', 'z_3', 'umap_1', 'umap_2', 'kmeans', 'louvain']);
     expect(samples.sample_id.length).toBe(75);
   });
 
@@ -105,7 +105,7 @@ describe('biomarker export', () => {
       rank: Int32Array.from([1]),
     });
     const text = readFileSync(exportBiomarkers(runDir, 'csv', { top: 1, qMax: 0.05 }).biomarkers, 'utf8');
-    expect(text).toContain('ENSG0,"A,B",latent,z0');
+    expect(text).toContain('ENSG0,"A,B",latent,z_1');
   });
 
   it('rejects a run without clusters', () => {

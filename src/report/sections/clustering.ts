@@ -67,7 +67,7 @@ function renderSetup(summary: Fields<ClusterSummary>): string {
         : `${formatInteger(neighbors.number('k'))} neighbours per sample, ${neighbors.string('method') === 'exact' ? 'exact' : 'approximate (NN-descent)'} search (exact up to ${formatInteger(neighbors.number('exactMaxSamples'))} samples)`,
     ],
     ['UMAP', `${formatInteger(umap.number('nNeighbors'))} neighbours, minimum distance ${formatNumber(umap.number('minDist'))}, ${formatInteger(umap.number('nEpochs'))} epochs`],
-    ['stability', stability.isEmpty ? 'not measured' : `${formatInteger(stability.number('resamples'))} subsamples of ${formatPercent(stability.number('fraction'), 0)} of the samples, each reclustered`],
+    ['stability', stability.isEmpty ? 'not measured' : stabilityDescription(stability)],
     ['time', Object.entries(timings.value).map(([step, seconds]) => `${escapeHtml(step)} ${typeof seconds === 'number' ? seconds.toFixed(1) : '?'} s`).join(', ') || NOT_AVAILABLE],
   ]);
 }
@@ -327,4 +327,13 @@ function renderMixturePrior(summary: Fields<ClusterSummary>): string {
     `<p>The VAE used a Gaussian-mixture prior; ${formatInteger(mixture.numbers('components').length)} of its components hold samples (sizes ${escapeHtml(mixture.numbers('sizes').join(', '))}).</p>` +
     renderTable({ columns: ['clustering', { label: 'ARI with components', numeric: true }, { label: 'NMI with components', numeric: true }], rows })
   );
+}
+
+/** Says how the stability subsamples were drawn; above the cap they hold fewer than `fraction` of the samples. */
+function stabilityDescription(stability: Fields): string {
+  const resamples = formatInteger(stability.number('resamples'));
+  const perResample = stability.number('samplesPerResample');
+  const fraction = formatPercent(stability.number('fraction'), 0);
+  if (perResample === null) return `${resamples} subsamples of ${fraction} of the samples, each reclustered`;
+  return `${resamples} subsamples of ${formatInteger(perResample)} samples each (${fraction} of the samples, capped), each reclustered`;
 }
