@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { temporaryPathFor } from '../io/atomic.js';
 
 /** True when a process with this pid exists on this machine. */
@@ -27,6 +28,7 @@ export class FileLock {
     for (let attempt = 0; attempt < 2; attempt++) {
       if (this.create()) {
         this.held = true;
+        this.removeStaleTemporaries();
         return true;
       }
       // create() never leaves a lock file without its record, so an unreadable one is damaged, not being written.
@@ -60,6 +62,17 @@ export class FileLock {
       return this.createWithoutLink(record);
     } finally {
       rmSync(temporary, { force: true });
+    }
+  }
+
+  /** Removes the record files that processes killed inside create() left beside the lock file. */
+  private removeStaleTemporaries(): void {
+    const dir = dirname(this.path);
+    const prefix = `.${basename(this.path)}.tmp-`;
+    for (const name of readdirSync(dir)) {
+      if (!name.startsWith(prefix)) continue;
+      const pid = Number.parseInt(name.slice(prefix.length), 10);
+      if (pid !== process.pid && !processAlive(pid)) rmSync(join(dir, name), { force: true });
     }
   }
 

@@ -519,6 +519,7 @@ describe('writers killed at any moment', () => {
       const left = existsSync(lockPath) ? JSON.stringify(readFileSync(lockPath, 'utf8')) : 'no lock file';
       const lock = new FileLock(lockPath);
       expect(lock.tryAcquire(), `trial ${trial}: lock file left with ${left}`).toBe(true);
+      expect(temporaries(dir), `trial ${trial}: record files of killed holders`).toEqual([]);
       lock.release();
     }
   });
