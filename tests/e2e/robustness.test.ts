@@ -524,6 +524,31 @@ describe('writers killed at any moment', () => {
     }
   });
 
+  // TODO: auditLedger reads ledger.jsonl, then ledger.head.json, without the ledger lock; a line appended in between makes the head look ahead.
+  it.fails('audit during writes finds no problems', async () => {
+    const privacyDir = mkdtempSync(join(tmpdir(), 'genevae-robust-audit-'));
+    const writer = spawn('node', ['--input-type=module', '-e', ledgerLoopScript(privacyDir)], { stdio: 'ignore' });
+    const closed = new Promise<void>((resolve) => writer.on('close', () => resolve()));
+    const falseAlarms = new Map<string, number>();
+    let audits = 0;
+    try {
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline) {
+        for (const problem of auditLedger(privacyDir).problems) {
+          const kind = problem.message.replace(/\d+/g, 'N');
+          falseAlarms.set(kind, (falseAlarms.get(kind) ?? 0) + 1);
+        }
+        audits++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      writer.kill('SIGKILL');
+      await closed;
+    }
+    expect(audits).toBeGreaterThan(100);
+    expect([...falseAlarms], `problems reported in ${audits} audits of a ledger only ever appended to`).toEqual([]);
+  });
+
   it('killed ledger writer leaves valid ledger', async () => {
     const privacyDir = mkdtempSync(join(tmpdir(), 'genevae-robust-ledger-'));
     let previous = '';
