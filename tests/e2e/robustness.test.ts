@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileLock } from '../../src/run/lock.js';
 import { STAGES, STAGE_DIRS, type StageName } from '../../src/run/layout.js';
 import { auditLedger } from '../../src/privacy/audit.js';
@@ -52,6 +52,20 @@ interface Template {
   earlierRun: string;
 }
 
+/** Temporary directories of this file, removed when it finishes unless GENEVAE_KEEP_TEST_DIRS is set. */
+const madeDirs: string[] = [];
+
+function makeTempDir(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `genevae-robust-${label}-`));
+  madeDirs.push(dir);
+  return dir;
+}
+
+afterAll(() => {
+  if (process.env.GENEVAE_KEEP_TEST_DIRS) return;
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function mustSucceed(result: CliResult, what: string): CliResult {
   expect(result.status, `${what} failed:\n${result.stderr.slice(-4000)}`).toBe(0);
   return result;
@@ -59,7 +73,7 @@ function mustSucceed(result: CliResult, what: string): CliResult {
 
 /** Creates a working directory with a demo cohort, a budget policy and one completed run of a second cohort. */
 function makeTemplate(): Template {
-  const dir = mkdtempSync(join(tmpdir(), 'genevae-robust-template-'));
+  const dir = makeTempDir('template');
   mustSucceed(genevae(['demo', '--out', 'earlier.csv', '--samples', '200', '--genes', '300', '--seed', '1'], dir), 'demo earlier.csv');
   mustSucceed(genevae(['demo', '--out', 'cohort.csv', '--samples', '1000', '--genes', '3000', '--seed', '3'], dir), 'demo cohort.csv');
   mkdirSync(join(dir, 'privacy'));
@@ -69,7 +83,7 @@ function makeTemplate(): Template {
 }
 
 function copyTemplate(template: Template, label: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `genevae-robust-${label}-`));
+  const dir = makeTempDir(label);
   cpSync(template.dir, dir, { recursive: true });
   return dir;
 }
@@ -308,7 +322,7 @@ describe('two pipelines at once', () => {
   let workDir: string;
 
   beforeAll(() => {
-    workDir = mkdtempSync(join(tmpdir(), 'genevae-robust-parallel-'));
+    workDir = makeTempDir('parallel');
     for (const [name, seed] of [['left.csv', '11'], ['right.csv', '12']]) {
       mustSucceed(genevae(['demo', '--out', name, '--samples', '300', '--genes', '600', '--seed', seed], workDir), `demo ${name}`);
     }
@@ -356,7 +370,7 @@ describe('two pipelines at once', () => {
   });
 
   it('same cohort twice: lock names holder', async () => {
-    const sameDir = mkdtempSync(join(tmpdir(), 'genevae-robust-same-'));
+    const sameDir = makeTempDir('same');
     cpSync(join(workDir, 'left.csv'), join(sameDir, 'left.csv'));
     const first = new GenevaeProcess(['run', 'left.csv', ...FAST_OPTIONS], sameDir);
     const second = new GenevaeProcess(['run', 'left.csv', ...FAST_OPTIONS], sameDir);
@@ -512,7 +526,7 @@ async function runThenKill(script: string, ms: number): Promise<void> {
 
 describe('writers killed at any moment', () => {
   it('killed lock holder never blocks', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'genevae-robust-lock-'));
+    const dir = makeTempDir('lock');
     const lockPath = join(dir, 'test.lock');
     for (let trial = 0; trial < 40; trial++) {
       await runThenKill(lockLoopScript(lockPath), 5 + (trial % 10) * 7);
@@ -526,7 +540,7 @@ describe('writers killed at any moment', () => {
 
   // TODO: auditLedger reads ledger.jsonl, then ledger.head.json, without the ledger lock; a line appended in between makes the head look ahead.
   it.fails('audit during writes finds no problems', async () => {
-    const privacyDir = mkdtempSync(join(tmpdir(), 'genevae-robust-audit-'));
+    const privacyDir = makeTempDir('audit');
     const writer = spawn('node', ['--input-type=module', '-e', ledgerLoopScript(privacyDir)], { stdio: 'ignore' });
     const closed = new Promise<void>((resolve) => writer.on('close', () => resolve()));
     const falseAlarms = new Map<string, number>();
@@ -550,7 +564,7 @@ describe('writers killed at any moment', () => {
   });
 
   it('killed ledger writer leaves valid ledger', async () => {
-    const privacyDir = mkdtempSync(join(tmpdir(), 'genevae-robust-ledger-'));
+    const privacyDir = makeTempDir('ledger');
     let previous = '';
     for (let trial = 0; trial < 15; trial++) {
       await runThenKill(ledgerLoopScript(privacyDir), 30 + (trial % 5) * 40);
