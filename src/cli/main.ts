@@ -25,13 +25,15 @@ function buildProgram(): Command {
         format: globals.logFormat,
       });
     });
+  // Set before the subcommands exist, which copy the setting when they are created, so a bad
+  // option anywhere exits through main() with status 2 instead of commander's process.exit(1).
+  program.exitOverride();
   registerCommands(program);
   return program;
 }
 
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
     return 0;

@@ -71,12 +71,20 @@ export async function runPipeline(options: PipelineOptions): Promise<string> {
   try {
     const force = options.force;
     const metadataHash = options.ingest.metadata ? (await fingerprintFile(options.ingest.metadata)).sha256 : null;
-    await executeStage(run, 'ingest', options.ingest, runIngest, { force, keyExtra: { fingerprints: fingerprints.map((f) => f.sha256), metadataHash } });
+    await executeStage(run, 'ingest', options.ingest, runIngest, {
+      force,
+      keyExtra: { fingerprints: fingerprints.map((f) => f.sha256), metadataHash },
+      keyIgnore: ['inputs', 'metadata'],
+    });
     await executeStage(run, 'normalize', options.normalize, runNormalize, { force });
-    await executeStage(run, 'train', options.train, runTrain, { force });
+    await executeStage(run, 'train', options.train, runTrain, { force, keyIgnore: ['privacyDir'] });
     await executeStage(run, 'cluster', options.cluster, runCluster, { force });
     await executeStage(run, 'classify', options.classify, runClassify, { force });
-    await executeStage(run, 'report', options.report, runReport, { force, keyExtra: { ledger: ledgerHead(options.privacyDir) } });
+    await executeStage(run, 'report', options.report, runReport, {
+      force,
+      keyExtra: { ledger: ledgerHead(options.privacyDir) },
+      keyIgnore: ['privacyDir'],
+    });
     publishReport(runDir);
   } finally {
     closeRun(run);

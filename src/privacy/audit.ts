@@ -49,15 +49,19 @@ export interface AuditResult {
 export function auditLedger(privacyDir: string): AuditResult {
   const ledgerPath = join(privacyDir, LEDGER_FILE);
   const headPath = join(privacyDir, HEAD_FILE);
+  // Read the head before the ledger: writers append a line before they update the head, so
+  // the head read first can only lag the ledger read second, even while a run is appending.
+  let headText: string | null = null;
+  if (existsSync(headPath)) headText = readFileSync(headPath, 'utf8');
   const text = existsSync(ledgerPath) ? readFileSync(ledgerPath, 'utf8') : '';
   const chain = checkChain(text);
   const problems: LedgerProblem[] = [...chain.problems];
   const notes: string[] = [];
 
   let head: LedgerHead | null = null;
-  if (existsSync(headPath)) {
+  if (headText !== null) {
     try {
-      head = JSON.parse(readFileSync(headPath, 'utf8')) as LedgerHead;
+      head = JSON.parse(headText) as LedgerHead;
     } catch {
       problems.push({ line: 0, message: `${HEAD_FILE} is not valid JSON` });
     }

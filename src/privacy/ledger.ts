@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../io/atomic.js';
+import { removeDeadTemporaries, writeJsonAtomic } from '../io/atomic.js';
 import { FileLock } from '../run/lock.js';
 import { PrivacyError } from '../util/errors.js';
 import { Logger } from '../util/log.js';
@@ -104,6 +104,14 @@ export class PrivacyLedger {
             'Lower the target epsilon or the number of epochs, or raise the cap if the ethics approval allows it.',
         );
       }
+      const open = foldRuns(entries).filter((r) => r.runId === input.runId && r.status === 'reserved');
+      for (const earlier of open) {
+        warnings.push(
+          `run ${input.runId} has an earlier attempt that was never finalized (entry ${earlier.entryId}, ledger line ` +
+            `${earlier.reserveLine}, reserved ${earlier.reservedAt}): it stays charged at its planned epsilon ` +
+            `${formatEpsilon(earlier.plannedEpsilon)} in addition to this run, because the attempt may have released updates`,
+        );
+      }
       if (input.randomness === 'insecure-test-seed') {
         warnings.push(`run ${input.runId} uses a seeded test random stream: its epsilon is not a privacy guarantee`);
       }
@@ -166,6 +174,8 @@ export class PrivacyLedger {
     mkdirSync(this.privacyDir, { recursive: true });
     await this.lock.acquireWithin(`privacy ledger ${this.ledgerPath}`, LOCK_TIMEOUT_MS);
     try {
+      // Writers killed mid-write leave `.ledger.head.json.tmp-*` files; the lock makes them safe to remove.
+      removeDeadTemporaries(this.privacyDir);
       return await action(this.readVerified());
     } finally {
       this.lock.release();

@@ -1,18 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, linkSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { processAlive } from '../util/process.js';
 import { basename, dirname, join } from 'node:path';
 import { temporaryPathFor } from '../io/atomic.js';
 
-/** True when a process with this pid exists on this machine. */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { processAlive };
 
 /**
  * An exclusive lock file that contains its holder's pid, host and start time. A lock left by a

@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { writeJsonAtomic } from '../io/atomic.js';
+import { TEMPORARY_NAME, writeJsonAtomic } from '../io/atomic.js';
 import { Logger } from '../util/log.js';
 import { canonicalJson, hashJson, type FileFingerprint } from './hash.js';
 import { FILES, STAGES, STAGE_DIRS, stageDir, type StageName } from './layout.js';
 import { FileLock, processAlive } from './lock.js';
 import type { StageContext, StageResult } from './stage.js';
-import { codeVersion, dependencyVersions } from './versions.js';
+import { codeVersion, dependencyVersions, packageVersion } from './versions.js';
 
 export type StageStatus = 'running' | 'done' | 'failed';
 
@@ -108,9 +108,6 @@ export function openRun(options: OpenRunOptions): RunHandle {
   return run;
 }
 
-/** A temporary inside a run directory: `.<name>.tmp-<pid>-<hex>`, or `.<name>.old-<pid>-<hex>` for a stage directory moved aside. */
-const TEMPORARY_NAME = /^\..+\.(?:tmp|old)-(\d+)-[0-9a-f]+$/;
-
 /**
  * Removes the temporaries that killed processes left at the top of a run directory and in its
  * exports/: unfinished stage directories, replaced stage directories moved aside, and the
@@ -166,13 +163,19 @@ export function readStageSummary(runDir: string, stage: StageName): StageSummary
   return JSON.parse(readFileSync(path, 'utf8')) as StageSummaryFile;
 }
 
-/** Key of a stage run: its options, the code version and the keys of every earlier completed stage. */
-export function stageKey(runDir: string, stage: StageName, options: unknown, extra: unknown = null): string {
+/**
+ * Key of a stage run: its options (less `ignore`), the genevae package version and the keys
+ * of every earlier completed stage. The version, not the git commit, keys the code, so that
+ * a commit elsewhere never reruns DP training and spends privacy budget again; --force reruns.
+ */
+export function stageKey(runDir: string, stage: StageName, options: unknown, extra: unknown = null, ignore: readonly string[] = []): string {
   const upstream: Record<string, string | null> = {};
   for (const earlier of STAGES.slice(0, STAGES.indexOf(stage))) {
     upstream[earlier] = readStageSummary(runDir, earlier)?.key ?? null;
   }
-  return hashJson({ stage, options, extra, upstream, code: codeVersion().replace(/-dirty$/, '') });
+  const keyed = { ...(options as Record<string, unknown>) };
+  for (const field of ignore) delete keyed[field];
+  return hashJson({ stage, options: keyed, extra, upstream, version: packageVersion() });
 }
 
 export interface ExecuteStageOptions {
@@ -180,6 +183,11 @@ export interface ExecuteStageOptions {
   force?: boolean;
   /** Extra values that change the outputs but are not options (input file hashes for ingest). */
   keyExtra?: unknown;
+  /**
+   * Option fields left out of the key: paths whose contents `keyExtra` already covers, or
+   * that do not change the outputs, so moving a working directory does not rerun a stage.
+   */
+  keyIgnore?: readonly string[];
 }
 
 export type StageFunction<O> = (context: StageContext, options: O) => Promise<StageResult>;
@@ -197,7 +205,7 @@ export async function executeStage<O>(
   execute: ExecuteStageOptions = {},
 ): Promise<{ cached: boolean; summary: StageSummaryFile }> {
   const log = new Logger(stage);
-  const key = stageKey(run.runDir, stage, options, execute.keyExtra ?? null);
+  const key = stageKey(run.runDir, stage, options, execute.keyExtra ?? null, execute.keyIgnore);
   const existing = readStageSummary(run.runDir, stage);
   run.manifest.options[stage] = JSON.parse(canonicalJson(options)) as unknown;
 

@@ -21,13 +21,39 @@ export function packageRoot(): string {
   throw new Error('cannot find the genevae package.json above ' + fileURLToPath(import.meta.url));
 }
 
-/** The genevae version, with the git commit when the code runs from a checkout. */
+/** The version in genevae's package.json. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** File that `npm run build` writes beside the compiled code, naming the commit it was built from. */
+export const BUILD_INFO_FILE = 'build-info.json';
+
+/**
+ * The genevae version with the git commit of the code that runs: the commit recorded at build
+ * time when running compiled code, else the checkout's commit (tests run the sources).
+ */
 export function codeVersion(): string {
   const root = packageRoot();
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-  let commit = '';
+  const version = packageVersion();
+  const here = fileURLToPath(import.meta.url);
+  if (here.includes(`${join(root, 'dist')}`)) {
+    try {
+      const info = JSON.parse(readFileSync(join(root, 'dist', BUILD_INFO_FILE), 'utf8')) as { commit?: string };
+      return info.commit ? `${version}+${info.commit}` : version;
+    } catch {
+      return `${version}+unknown-build`;
+    }
+  }
+  const commit = gitCommit(root);
+  return commit ? `${version}+${commit}` : version;
+}
+
+/** The checkout's short commit, with '-dirty' when tracked files differ from it; '' outside git. */
+export function gitCommit(root: string): string {
   try {
-    commit = execFileSync('git', ['-C', root, 'rev-parse', '--short=12', 'HEAD'], {
+    let commit = execFileSync('git', ['-C', root, 'rev-parse', '--short=12', 'HEAD'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'ignore'],
     }).trim();
@@ -36,10 +62,11 @@ export function codeVersion(): string {
       stdio: ['ignore', 'pipe', 'ignore'],
     }).trim();
     if (dirty) commit += '-dirty';
+    return commit;
   } catch {
     // not a git checkout (an installed package): the package version alone identifies the code
+    return '';
   }
-  return commit ? `${pkg.version}+${commit}` : pkg.version;
 }
 
 /**
