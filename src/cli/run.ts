@@ -51,8 +51,13 @@ export function resolvePipelineOptions(inputs: string[], parsed: Record<string, 
 export function defaultRunId(inputs: string[], inputHashes: string[], options: PipelineOptions): string {
   const stem = basename(inputs[0]).replace(/(\.gz)?$/, '').replace(/\.[^.]+$/, '');
   const slug = stem.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'run';
-  const { inputs: _paths, ...ingestRest } = options.ingest;
-  return `${slug}-${hashJson({ inputHashes, ingest: ingestRest, seed: options.seed }).slice(0, 8)}`;
+  return `${slug}-${hashJson({ inputHashes, ingest: matrixOptions(options.ingest), seed: options.seed }).slice(0, 8)}`;
+}
+
+/** Ingest options that shape the matrix; the metadata options only add labels and covariates. */
+function matrixOptions(ingest: PipelineOptions['ingest']): Record<string, unknown> {
+  const { inputs: _paths, metadata: _metadata, metadataIdColumn: _id, metadataLabelColumn: _label, ...rest } = ingest;
+  return rest;
 }
 
 /** Runs every stage in order and returns the run directory. */
@@ -75,6 +80,7 @@ export async function runPipeline(options: PipelineOptions): Promise<string> {
       force,
       keyExtra: { fingerprints: fingerprints.map((f) => f.sha256), metadataHash },
       keyIgnore: ['inputs', 'metadata'],
+      contentKey: hashJson({ fingerprints: fingerprints.map((f) => f.sha256), options: matrixOptions(options.ingest) }),
     });
     await executeStage(run, 'normalize', options.normalize, runNormalize, { force });
     await executeStage(run, 'train', options.train, runTrain, { force, keyIgnore: ['privacyDir'] });

@@ -105,9 +105,9 @@ export class RunData {
     }
   }
 
-  /** Reads the per-sample table with labels: normalize's obs when present, else ingest's. */
+  /** Reads the per-sample table with labels and metadata: ingest's obs, else normalize's (no labels). */
   obs(): Frame | null {
-    return this.frame('normalize', FILES.obs) ?? this.frame('ingest', FILES.obs);
+    return this.frame('ingest', FILES.obs) ?? this.frame('normalize', FILES.obs);
   }
 
   /** A JSON file written by a stage, or null. */

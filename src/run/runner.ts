@@ -43,6 +43,8 @@ export interface Manifest {
 export interface StageSummaryFile {
   stage: StageName;
   key: string;
+  /** Key seen by label-independent later stages, when it differs from `key`. */
+  contentKey?: string;
   startedAt: string;
   finishedAt: string;
   seconds: number;
@@ -163,6 +165,9 @@ export function readStageSummary(runDir: string, stage: StageName): StageSummary
   return JSON.parse(readFileSync(path, 'utf8')) as StageSummaryFile;
 }
 
+/** Stages that never read labels or metadata; they are keyed on earlier stages' content keys. */
+const LABEL_INDEPENDENT_STAGES: ReadonlySet<StageName> = new Set(['normalize', 'train']);
+
 /**
  * Key of a stage run: its options (less `ignore`), the genevae package version and the keys
  * of every earlier completed stage. The version, not the git commit, keys the code, so that
@@ -171,7 +176,8 @@ export function readStageSummary(runDir: string, stage: StageName): StageSummary
 export function stageKey(runDir: string, stage: StageName, options: unknown, extra: unknown = null, ignore: readonly string[] = []): string {
   const upstream: Record<string, string | null> = {};
   for (const earlier of STAGES.slice(0, STAGES.indexOf(stage))) {
-    upstream[earlier] = readStageSummary(runDir, earlier)?.key ?? null;
+    const summary = readStageSummary(runDir, earlier);
+    upstream[earlier] = (LABEL_INDEPENDENT_STAGES.has(stage) ? summary?.contentKey : undefined) ?? summary?.key ?? null;
   }
   const keyed = { ...(options as Record<string, unknown>) };
   for (const field of ignore) delete keyed[field];
@@ -181,6 +187,11 @@ export function stageKey(runDir: string, stage: StageName, options: unknown, ext
 export interface ExecuteStageOptions {
   /** Rerun even when the key matches. */
   force?: boolean;
+  /**
+   * Key that label-independent later stages (see LABEL_INDEPENDENT_STAGES) see instead of
+   * this stage's key: ingest's excludes the metadata, so new labels never retrain the model.
+   */
+  contentKey?: string;
   /** Extra values that change the outputs but are not options (input file hashes for ingest). */
   keyExtra?: unknown;
   /**
@@ -265,6 +276,7 @@ export async function executeStage<O>(
   const summaryFile: StageSummaryFile = {
     stage,
     key,
+    ...(execute.contentKey !== undefined && { contentKey: execute.contentKey }),
     startedAt,
     finishedAt,
     seconds,

@@ -56,7 +56,8 @@ export interface NormalizationParameters {
 
 /**
  * Normalizes the ingested matrix. Reads 01-ingest/{obs,var,X}.arrow and writes:
- * - obs.arrow: sample_id, label (when present) and library_size (sum of the input values);
+ * - obs.arrow: sample_id and library_size (sum of the input values). Labels stay in
+ *   01-ingest/obs.arrow, so that a change of labels alone never reruns normalization or training;
  * - var.arrow: every gene kept after filtering, with gene_id, symbol (when present),
  *   n_samples_detected, mean, dispersion, dispersion_norm (the 'seurat' statistics) and
  *   highly_variable;
@@ -211,7 +212,6 @@ export async function runNormalize(ctx: StageContext, options: NormalizeOptions)
   writeFrame(join(ctx.outputDir, FILES.var), varOut);
 
   const obsOut: Frame = { sample_id: sampleIds };
-  if (obs.label) obsOut.label = obs.label;
   obsOut.library_size = Float64Array.from(librarySizes);
   writeFrame(join(ctx.outputDir, FILES.obs), obsOut);
 

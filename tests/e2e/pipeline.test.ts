@@ -46,7 +46,7 @@ function checkRun(runDir: string, cohort: { samples: number; classes: number }) 
   expect(latent.data.every((v) => Number.isFinite(v))).toBe(true);
 
   const classify = summaryOf(runDir, '05-classify');
-  expect(classify.status).toBe('ran');
+  expect(classify.status).toBe('done');
   expect(classify.classes).toHaveLength(cohort.classes);
   const chance = classify.chanceBalancedAccuracy as number;
   const ensemble = classify.results.voting.folds.balancedAccuracy.mean as number;
@@ -90,9 +90,25 @@ describe('pipeline on the demo cohort', () => {
     expect(again.status, again.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8'));
     for (const stage of ['ingest', 'normalize', 'train', 'cluster', 'classify', 'report']) {
-      expect(manifest.stages[stage].cached, stage).toBe(true);
+      expect(manifest.stages[stage].cached, `${stage}: ${JSON.stringify(manifest.stages[stage])}\n${again.stderr}`).toBe(true);
     }
     // A reused train stage spends no privacy: the ledger gains no line.
+    const linesAfter = readFileSync(join(workDir, 'privacy', 'ledger.jsonl'), 'utf8').trim().split('\n').length;
+    expect(linesAfter).toBe(linesBefore);
+  });
+
+  it('keeps the model when only the metadata changes', () => {
+    const linesBefore = readFileSync(join(workDir, 'privacy', 'ledger.jsonl'), 'utf8').trim().split('\n').length;
+    const ids = readFileSync(join(workDir, 'demo.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(',')[0]);
+    writeFileSync(join(workDir, 'sites.csv'), ['sample_id,site', ...ids.map((id, i) => `${id},site${i % 3}`)].join('\n') + '\n');
+    const withMetadata = genevae(['run', 'demo.csv', '--label-column', 'disease', '--metadata', 'sites.csv'], workDir);
+    expect(withMetadata.status, withMetadata.stderr).toBe(0);
+    expect(resolve(withMetadata.stdout.trim().split('\n').pop()!, '..')).toBe(runDir);
+    const manifest = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8'));
+    expect(manifest.stages.ingest.cached).toBeUndefined();
+    expect(manifest.stages.normalize.cached).toBe(true);
+    expect(manifest.stages.train.cached).toBe(true);
+    expect(manifest.stages.classify.cached).toBeUndefined();
     const linesAfter = readFileSync(join(workDir, 'privacy', 'ledger.jsonl'), 'utf8').trim().split('\n').length;
     expect(linesAfter).toBe(linesBefore);
   });
