@@ -27,6 +27,7 @@ help:
 setup: reference-tools
 	npm ci --no-audit --no-fund
 	npm run build
+	@echo "setup done: try 'make pipeline' (demo cohort) or 'make test'"
 
 # Reference libraries are optional: tests that need one skip with a message when it is missing.
 reference-tools:
@@ -38,7 +39,12 @@ reference-tools:
 	    || echo "WARNING: apt-get could not install $$missing; the cross-checks that need them will be skipped"; \
 	else echo "NOTE: not root or no apt-get; cross-checks needing $$missing will be skipped"; fi
 
-build:
+# Rebuild only when a source changed, so `make pipeline` and `make audit` start at once.
+SOURCES := $(shell find src pipeline bench -name '*.ts' 2>/dev/null) tsconfig.json package.json
+
+build: dist/build-info.json
+
+dist/build-info.json: $(SOURCES)
 	npm run build
 
 typecheck:

@@ -29,7 +29,7 @@ interface NoiseOptions {
 const SAMPLING_HELP = 'Poisson sampling rate q: expected batch size / number of training samples, in (0, 1]';
 const STEPS_HELP = 'number of noisy updates (one epoch is about 1 / q steps)';
 const DELTA_HELP = 'delta of (epsilon, delta)-DP, in (0, 1); choose it well below 1 / number of samples';
-const ACCOUNTANT_HELP = "accountant: 'rdp' (Rényi DP) or 'pld' (privacy loss distribution, tighter and slower) (default: rdp)";
+const ACCOUNTANT_HELP = "accountant: 'rdp' (Rényi DP) or 'pld' (privacy loss distribution, tighter and slower)";
 const ASSUMPTIONS =
   'Assumes Poisson sampling, add/remove adjacency and one sample per patient; covers the model weights ' +
   '(every intermediate model too), not per-sample outputs such as latents or cluster labels.';

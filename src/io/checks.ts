@@ -6,8 +6,11 @@ const ENSEMBL = /^(ENS[A-Z]*[GTP]\d{6,})(\.\d+)?$/;
 const PROBE = /(_at|_st)$|^ILMN_\d+$|^A_\d+_P\d+$/i;
 /** HGNC-like symbols: upper-case letters and digits, optional dash parts (TP53, HLA-DRB1, RP11-782C8.1). */
 const SYMBOL = /^[A-Z][A-Z0-9]{1,}(-[A-Z0-9]+)*(\.\d+)?$/;
-/** Sample ids that SYMBOL would match: GEO and SRA accessions, TCGA barcodes, cell barcodes. */
-const SAMPLE_ID = /^(GSM\d+|[SED]RR\d+|TCGA-.*|[ACGTN]{8,}(-\d+)?)$/;
+/**
+ * Sample ids that SYMBOL would match: GEO and SRA accessions, TCGA barcodes, cell barcodes,
+ * and one or two letters before three or more digits (S00001, PT042), which few symbols are.
+ */
+const SAMPLE_ID = /^(GSM\d+|[SED]RR\d+|TCGA-.*|[ACGTN]{8,}(-\d+)?|[A-Z]{1,2}\d{3,})$/;
 
 /** Fraction of ids that look like gene ids: strongly (Ensembl, probe ids) or weakly (symbols). */
 export function geneLikeness(ids: readonly string[], sampleSize = 2000): { strong: number; symbol: number } {

@@ -88,14 +88,14 @@ export function detectInputKind(profile: ValueProfile): KindDecision {
     return {
       kind: 'log',
       reason:
-        `the maximum is ${round(profile.max)} and the 99th percentile is ${round(spread)} times the median ` +
-        `(at most ${LOG_SCALE_SPREAD}), as on a log scale`,
+        `the maximum is ${round(profile.max)} and the values are compact (99th percentile ${round(spread)} times the median; ` +
+        `linear-scale expression is usually more than ${LOG_SCALE_SPREAD} times), as on a log scale`,
     };
   }
   const what = profile.allIntegers ? 'integers with negative values' : 'non-integer values';
   return {
     kind: 'normalized',
-    reason: `${what} with a maximum of ${round(profile.max)} and a 99th percentile ${round(spread)} times the median, as on a linear scale`,
+    reason: `${what} with a maximum of ${round(profile.max)} and a long upper tail (99th percentile ${round(spread)} times the median), as on a linear scale`,
   };
 }
 

@@ -189,7 +189,9 @@ export function datasetBudgets(runs: readonly RunRecord[], policy: BudgetPolicy)
     const pendingEpsilon = sum(list.filter((r) => r.status === 'reserved').map((r) => r.chargedEpsilon));
     const totalEpsilon = finalizedEpsilon + pendingEpsilon;
     const cap = capFor(policy, fingerprint);
-    const label = policy.datasets[fingerprint]?.label ?? list[list.length - 1].datasetLabel;
+    // One fingerprint can arrive under several file names; name them all, in first-seen order.
+    const seenLabels = [...new Set(list.map((r) => r.datasetLabel))];
+    const label = policy.datasets[fingerprint]?.label ?? seenLabels.join(' | ');
     return {
       datasetFingerprint: fingerprint,
       label,

@@ -309,7 +309,7 @@ async function readMatrixFile(
     missingPolicy: options.missing,
   };
   const totalMb = Math.max(1, Math.ceil(statSync(path).size / 1e6));
-  const progress = ctx.log.progress(`reading ${basename(path)} (MB)`, totalMb);
+  const progress = ctx.log.progress(`reading ${basename(path)}, MB`, totalMb);
   spec.onProgress = (bytesRead, records) => progress.update(Math.min(totalMb, Math.round(bytesRead / 1e6)), `${records} rows`);
   const report = isArrow
     ? await readArrowMatrix(path, fileIndex, spec, cohort)

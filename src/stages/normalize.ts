@@ -113,7 +113,7 @@ export async function runNormalize(ctx: StageContext, options: NormalizeOptions)
   for (let j = 0; j < input.nCols; j++) if (detectedIn[j] >= options.minSamplesPerGene) keptGenes.push(j);
   steps.push({
     step: 'filter-genes',
-    applied: keptGenes.length < input.nCols,
+    applied: true,
     detail: `kept ${keptGenes.length} of ${input.nCols} genes non-zero in at least ${options.minSamplesPerGene} sample(s)`,
   });
   if (keptGenes.length === 0) {

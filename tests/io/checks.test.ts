@@ -12,6 +12,7 @@ describe('geneLikeness', () => {
 
   it('barcodes are neither', () => {
     expect(geneLikeness(['AAACCCAAGGAGAGTA-1', 'EWS.T1', 'patient_7'])).toEqual({ strong: 0, symbol: 0 });
+    expect(geneLikeness(['S00001', 'S00002', 'PT042'])).toEqual({ strong: 0, symbol: 0 });
   });
 });
 
