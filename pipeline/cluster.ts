@@ -14,7 +14,11 @@ export interface ClusterOptions {
   graphNeighbors: number;
   /** Louvain resolution; higher gives more, smaller clusters. Default 1. */
   resolution: number;
-  /** Cohorts up to this many samples get exact neighbours; larger ones the NN-descent index. Default 10000. */
+  /**
+   * Cohorts up to this many samples get exact neighbours, and larger ones the NN-descent index.
+   * A space of at most 16 dimensions (the latents) always gets exact neighbours, because a
+   * kd-tree search finds them quickly at any size. Default 10000.
+   */
   exactNeighborsMaxSamples: number;
   /** Principal components of the normalized data for the baseline clustering; 0 turns the baseline off. Default 50. */
   pcaComponents: number;
@@ -34,7 +38,7 @@ export interface ClusterOptions {
   umapNeighbors: number;
   /** UMAP minimum distance. Default 0.1. */
   umapMinDist: number;
-  /** UMAP optimisation epochs; null lets umap-js choose from the sample count. Default null. */
+  /** UMAP optimisation epochs; null chooses as umap-learn does: 500 up to 10,000 samples, 200 above. Default null. */
   umapEpochs: number | null;
 }
 

@@ -65,7 +65,7 @@ export function addClusterOptions(command: Command): Command {
     .addOption(
       new Option(
         '--exact-neighbors-max-samples <n>',
-        `cohorts up to this many samples get exact neighbours, larger ones the NN-descent index (default ${d.exactNeighborsMaxSamples})`,
+        `cohorts up to this many samples get exact neighbours, larger ones the NN-descent index unless the space has at most 16 dimensions (default ${d.exactNeighborsMaxSamples})`,
       ).argParser(parseInteger(0)),
     )
     .addOption(
@@ -113,7 +113,7 @@ export function addClusterOptions(command: Command): Command {
       ),
     )
     .addOption(
-      new Option('--umap-epochs <n>', 'UMAP optimisation epochs (default: chosen by umap-js from the sample count)').argParser(
+      new Option('--umap-epochs <n>', 'UMAP optimisation epochs (default: 500 up to 10,000 samples, 200 above, as umap-learn)').argParser(
         parseInteger(1),
       ),
     );

@@ -5,6 +5,7 @@ import { FILES } from '../../run/layout.js';
 import { escapeHtml, formatInteger, formatNumber, formatPercent, NOT_AVAILABLE } from '../format.js';
 import type { Fields } from '../fields.js';
 import { renderFacts, renderOtherFacts, renderTable, skippedSection, unavailable, type Cell, type Column, type Section } from '../html.js';
+import { KD_TREE_MAX_DIMENSIONS } from '../../cluster/neighbors.js';
 import { barSpec, criterionSpec, heatmapSpec, renderFigure, scatterSpec, type HeatCell, type ScatterPoint } from '../plot.js';
 import { labelsOf, type SampleMatrix } from '../run-data.js';
 import { sampleForScatter } from '../sample.js';
@@ -64,7 +65,7 @@ function renderSetup(summary: Fields<ClusterSummary>): string {
       'neighbour graph',
       neighbors.isEmpty
         ? NOT_AVAILABLE
-        : `${formatInteger(neighbors.number('k'))} neighbours per sample, ${neighbors.string('method') === 'exact' ? 'exact' : 'approximate (NN-descent)'} search (exact up to ${formatInteger(neighbors.number('exactMaxSamples'))} samples)`,
+        : `${formatInteger(neighbors.number('k'))} neighbours per sample, ${neighbors.string('method') === 'exact' ? 'exact (kd-tree)' : 'approximate (NN-descent)'} search (exact up to ${formatInteger(neighbors.number('exactMaxSamples'))} samples, or at any size in at most ${KD_TREE_MAX_DIMENSIONS} dimensions)`,
     ],
     ['UMAP', `${formatInteger(umap.number('nNeighbors'))} neighbours, minimum distance ${formatNumber(umap.number('minDist'))}, ${formatInteger(umap.number('nEpochs'))} epochs`],
     ['stability', stability.isEmpty ? 'not measured' : stabilityDescription(stability)],
