@@ -1,7 +1,7 @@
 import type { Rng } from '../util/rng.js';
 import type { Features } from './features.js';
 import type { Classifier, TrainingSet } from './learner.js';
-import { accumulateTreeProba, growTree, type TreeState } from './tree.js';
+import { accumulateTreeProba, growTree, presortColumns, type TreeState } from './tree.js';
 
 export interface ForestOptions {
   /** Number of trees. */
@@ -39,6 +39,7 @@ export class RandomForest implements Classifier {
     const maxFeatures = this.options.maxFeatures === 'sqrt' ? Math.max(1, Math.floor(Math.sqrt(x.nCols))) : x.nCols;
     const trees: TreeState[] = [];
     const weight = new Float64Array(n);
+    const presorted = presortColumns(x);
     for (let t = 0; t < this.options.trees; t++) {
       // Bootstrap: each draw adds the sample's class weight once.
       weight.fill(0);
@@ -58,6 +59,7 @@ export class RandomForest implements Classifier {
             minSamplesSplit: 2,
           },
           this.rng,
+          presorted,
         ),
       );
     }
