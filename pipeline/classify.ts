@@ -5,8 +5,12 @@ export type ClassifierName = 'logistic' | 'forest' | 'knn' | 'svm';
 export interface ClassifyOptions {
   /** Folds of stratified cross-validation (reduced to the smallest class size when needed). Default 5. */
   folds: number;
-  /** Repeats of the cross-validation with different seeds. Default 3. */
-  repeats: number;
+  /**
+   * Repeats of the cross-validation with different seeds. 'auto' repeats 3 times up to
+   * AUTO_REPEATS_MAX_SAMPLES labelled samples and once above, where each test fold alone contains
+   * thousands of samples and a repeat takes minutes. Default 'auto'.
+   */
+  repeats: number | 'auto';
   /** Base learners, in the order the report lists them. Default all four: logistic, forest, knn, svm. */
   learners: ClassifierName[];
   /** 'balanced' weights each class by n / (classes * class size), so rare labels count as much as common ones; 'none' weights every sample 1. Default 'balanced'. */
@@ -31,6 +35,12 @@ export interface ClassifyOptions {
   svmC: number;
   /** RBF kernel width gamma; 'scale' is 1 / (d * variance of the standardized training features). Default 'scale'. */
   svmGamma: 'scale' | number;
+  /**
+   * Largest SVM training set: a fit on more labelled rows trains on a stratified, seeded
+   * subsample of this size (kernel SVM training grows at least quadratically with the rows);
+   * 0 trains on every row. Default 5000.
+   */
+  svmMaxSamples: number;
   /** Inner folds that produce the stacking meta-learner's out-of-fold training data; 0 disables stacking. Default 5. */
   stackingFolds: number;
   /**
@@ -45,13 +55,22 @@ export interface ClassifyOptions {
   ensemble: 'voting' | 'stacking';
   /** Shuffles of each latent dimension per test fold for permutation importance; 0 skips importance. Default 5. */
   importancePermutations: number;
+  /**
+   * Largest number of test-fold rows permutation importance scores, per fold: larger folds use a
+   * stratified, seeded subsample (scikit-learn's permutation_importance max_samples); 0 uses every row.
+   * Default 2000.
+   */
+  importanceMaxSamples: number;
   /** Equal-width bins of the reliability (calibration) diagram. Default 10. */
   calibrationBins: number;
 }
 
+/** Repeats of 'auto': 3 up to this many labelled samples, 1 above. */
+export const AUTO_REPEATS_MAX_SAMPLES = 10_000;
+
 export const CLASSIFY_DEFAULTS: ClassifyOptions = {
   folds: 5,
-  repeats: 3,
+  repeats: 'auto',
   learners: ['logistic', 'forest', 'knn', 'svm'],
   classWeight: 'balanced',
   smallClasses: 'reduce-folds',
@@ -62,10 +81,12 @@ export const CLASSIFY_DEFAULTS: ClassifyOptions = {
   knnNeighbors: 5,
   svmC: 1,
   svmGamma: 'scale',
+  svmMaxSamples: 5000,
   stackingFolds: 5,
   stackingMeta: 'logistic',
   stackingC: 1,
   ensemble: 'voting',
   importancePermutations: 5,
+  importanceMaxSamples: 2000,
   calibrationBins: 10,
 };

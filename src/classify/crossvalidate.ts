@@ -5,6 +5,7 @@ import { Ensemble, modelProbabilities, type EnsembleSettings, type ModelName } f
 import { selectRows, type Features } from './features.js';
 import { splitFold, stratifiedFolds } from './folds.js';
 import { argmaxRows } from './learner.js';
+import { stratifiedSubsample } from './subsample.js';
 import { scorePredictions, type Scores } from './metrics.js';
 
 export interface CrossValidationSettings {
@@ -14,6 +15,8 @@ export interface CrossValidationSettings {
   importancePermutations: number;
   /** The model whose balanced accuracy permutation importance measures. */
   importanceModel: ModelName;
+  /** Largest number of test rows importance scores per fold (a stratified subsample above it); 0 for every row. */
+  importanceMaxSamples: number;
   /** Fold assignment of each repeat to use instead of drawing one (for comparisons on fixed folds). */
   assignments?: Int32Array[];
 }
@@ -30,6 +33,8 @@ export interface CrossValidationResult {
   foldScores: Partial<Record<ModelName, Scores[]>>;
   /** Drop in balanced accuracy per latent dimension, one array per test fold; empty when importance was skipped. */
   importance: Float64Array[];
+  /** Test rows importance was scored on, per test fold (fewer than the fold when subsampled). */
+  importanceRows: number[];
   /** The model permutation importance measured: the requested one, or 'voting' when stacking was skipped. */
   importanceModel: ModelName;
   /** Reasons stacking was skipped in some fold (empty when it always trained). */
@@ -61,6 +66,7 @@ export function crossValidate(
   }
   const assignments: Int32Array[] = [];
   const importance: Float64Array[] = [];
+  const importanceRows: number[] = [];
   const stackingSkipped: string[] = [];
   let done = 0;
   for (let repeat = 0; repeat < settings.repeats; repeat++) {
@@ -96,16 +102,22 @@ export function crossValidate(
           foldScores[name]!.push(scorePredictions(yTest, probabilities, nClasses));
         }
         if (settings.importancePermutations > 0) {
+          const importanceRng = repeatRng.fork(`importance-${fold}`);
+          const rows =
+            settings.importanceMaxSamples > 0 && test.length > settings.importanceMaxSamples
+              ? stratifiedSubsample(yTest, nClasses, settings.importanceMaxSamples, importanceRng.fork('rows'))
+              : null;
           importance.push(
             permutationImportance(
               (features) => modelProbabilities(model.predict(features), importanceModel)!,
-              xTest,
-              yTest,
+              rows ? selectRows(xTest, rows) : xTest,
+              rows ? Int32Array.from(rows, (r) => yTest[r]) : yTest,
               nClasses,
               settings.importancePermutations,
-              repeatRng.fork(`importance-${fold}`),
+              importanceRng,
             ),
           );
+          importanceRows.push(rows ? rows.length : test.length);
         }
       } finally {
         model.dispose();
@@ -119,7 +131,7 @@ export function crossValidate(
     delete outOfFold.stacking;
     delete foldScores.stacking;
   }
-  return { models, assignments, outOfFold, foldScores, importance, importanceModel, stackingSkipped };
+  return { models, assignments, outOfFold, foldScores, importance, importanceRows, importanceModel, stackingSkipped };
 }
 
 /** Smallest number of training members of any class over the folds of one assignment. */

@@ -14,7 +14,7 @@ import { KNearestNeighbors, type KnnState } from './knn.js';
 import type { Classifier, LearnerName } from './learner.js';
 import { LogisticRegression, type LogisticState } from './logistic.js';
 import { RandomForest, type ForestState } from './forest.js';
-import { SupportVectorMachine, type SvmState } from './svm.js';
+import { SupportVectorMachine, type SvmOptions, type SvmState } from './svm.js';
 import { ConvexStacker, type ConvexState } from './convex.js';
 
 /** The ensembles built on top of the base learners. */
@@ -34,6 +34,8 @@ export interface EnsembleSettings {
   knnNeighbors: number;
   svmC: number;
   svmGamma: 'scale' | number;
+  /** Largest SVM training set; larger ones train on a stratified subsample of this size. 0 for no limit. */
+  svmMaxSamples: number;
   /** Folds of the inner cross-validation that produces the meta-learner's training data; 0 disables stacking. */
   stackingFolds: number;
   /** Stacking meta-learner: 'logistic' on the stacked probabilities, or 'convex' learner weights. */
@@ -168,7 +170,7 @@ function createLearner(name: LearnerName, settings: EnsembleSettings, rng: Rng, 
     case 'knn':
       return new KNearestNeighbors({ k: settings.knnNeighbors });
     case 'svm':
-      return new SupportVectorMachine({ C: settings.svmC, gamma: settings.svmGamma }, requireLibsvm(SVM));
+      return new SupportVectorMachine(svmOptions(settings), requireLibsvm(SVM), rng);
   }
 }
 
@@ -185,8 +187,13 @@ function restoreLearner(name: LearnerName, state: LearnerState, settings: Ensemb
     case 'knn':
       return KNearestNeighbors.fromJSON(state as KnnState, { k: settings.knnNeighbors });
     case 'svm':
-      return SupportVectorMachine.fromJSON(state as SvmState, { C: settings.svmC, gamma: settings.svmGamma }, requireLibsvm(SVM));
+      return SupportVectorMachine.fromJSON(state as SvmState, svmOptions(settings), requireLibsvm(SVM), rng);
   }
+}
+
+function svmOptions(settings: EnsembleSettings): SvmOptions {
+  // Models saved before the cap existed trained on every row.
+  return { C: settings.svmC, gamma: settings.svmGamma, maxSamples: settings.svmMaxSamples ?? 0 };
 }
 
 function requireLibsvm(SVM: SvmConstructor | null): SvmConstructor {

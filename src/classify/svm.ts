@@ -1,13 +1,20 @@
 import { createRequire } from 'node:module';
 import type { SvmConstructor, SvmInstance } from 'libsvm-js';
-import { toRowArrays, type Features } from './features.js';
+import type { Rng } from '../util/rng.js';
+import { selectRows, toRowArrays, type Features } from './features.js';
 import type { Classifier, TrainingSet } from './learner.js';
+import { stratifiedSubsample } from './subsample.js';
 
 export interface SvmOptions {
   /** Penalty C of the C-SVC. */
   C: number;
   /** RBF kernel width; 'scale' is 1 / (d * variance of the training features), as scikit-learn's default. */
   gamma: 'scale' | number;
+  /**
+   * Largest training set: above it the SVM trains on a stratified subsample of this many rows
+   * drawn from the rng; 0 trains on every row.
+   */
+  maxSamples: number;
 }
 
 export interface SvmState {
@@ -20,6 +27,8 @@ export interface SvmState {
   labels: number[];
   /** Set when training saw one class only: it then predicts that class with probability 1. */
   constantClass: number | null;
+  /** Rows the model was trained on: all training rows, or the subsample when they exceeded maxSamples. */
+  trainedOn: number;
 }
 
 let libsvm: Promise<SvmConstructor> | null = null;
@@ -70,19 +79,27 @@ export class SupportVectorMachine implements Classifier {
   constructor(
     private readonly options: SvmOptions,
     private readonly SVM: SvmConstructor,
+    private readonly rng: Rng,
   ) {}
 
   fit(train: TrainingSet): void {
-    const { x, y, nClasses, sampleWeight } = train;
+    const { nClasses, sampleWeight } = train;
+    let { x, y } = train;
     this.free();
-    const gamma = this.options.gamma === 'scale' ? scaleGamma(x) : this.options.gamma;
+    if (this.options.maxSamples > 0 && y.length > this.options.maxSamples) {
+      const rows = stratifiedSubsample(y, nClasses, this.options.maxSamples, this.rng.fork('subsample'));
+      x = selectRows(x, rows);
+      y = Int32Array.from(rows, (row) => train.y[row]);
+    }
+    const gamma = this.options.gamma === 'scale' ? scaleGamma(train.x) : this.options.gamma;
     const present = [...new Set(y)].sort((a, b) => a - b);
     if (present.length < 2) {
-      this.state = { kind: 'svm', nClasses, gamma, model: '', labels: present, constantClass: present[0] ?? 0 };
+      this.state = { kind: 'svm', nClasses, gamma, model: '', labels: present, constantClass: present[0] ?? 0, trainedOn: y.length };
       return;
     }
+    // sampleWeight is the class weight of each sample's class, so any member gives its class's weight.
     const weight: Record<number, number> = {};
-    for (let i = 0; i < y.length; i++) weight[y[i]] = sampleWeight[i];
+    for (let i = 0; i < train.y.length; i++) weight[train.y[i]] = sampleWeight[i];
     const instance = new this.SVM({
       type: this.SVM.SVM_TYPES.C_SVC,
       kernel: this.SVM.KERNEL_TYPES.RBF,
@@ -101,6 +118,7 @@ export class SupportVectorMachine implements Classifier {
       model: instance.serializeModel(),
       labels: instance.getLabels(),
       constantClass: null,
+      trainedOn: y.length,
     };
   }
 
@@ -131,8 +149,8 @@ export class SupportVectorMachine implements Classifier {
     return this.requireState();
   }
 
-  static fromJSON(state: SvmState, options: SvmOptions, SVM: SvmConstructor): SupportVectorMachine {
-    const model = new SupportVectorMachine(options, SVM);
+  static fromJSON(state: SvmState, options: SvmOptions, SVM: SvmConstructor, rng: Rng): SupportVectorMachine {
+    const model = new SupportVectorMachine(options, SVM, rng);
     model.state = state;
     return model;
   }

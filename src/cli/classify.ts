@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { CLASSIFY_DEFAULTS, type ClassifierName, type ClassifyOptions } from '../../pipeline/classify.js';
+import { AUTO_REPEATS_MAX_SAMPLES, CLASSIFY_DEFAULTS, type ClassifierName, type ClassifyOptions } from '../../pipeline/classify.js';
 import { LEARNER_NAMES } from '../classify/learner.js';
 import { runClassify } from '../stages/classify.js';
 import { parseChoice, parseInteger, parseNumber } from './parse.js';
@@ -14,6 +14,13 @@ function parseLearners(raw: string): ClassifierName[] {
   }
   if (new Set(names).size !== names.length) throw new InvalidArgumentError(`a learner is listed twice in '${raw}'.`);
   return names as ClassifierName[];
+}
+
+function parseRepeats(raw: string): number | 'auto' {
+  if (raw === 'auto') return 'auto';
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`expected 'auto' or an integer of at least 1, got '${raw}'.`);
+  return value;
 }
 
 function parseGamma(raw: string): 'scale' | number {
@@ -34,11 +41,13 @@ const FLAG_OF: Record<keyof ClassifyOptions, string> = {
   knnNeighbors: 'knnNeighbors',
   svmC: 'svmC',
   svmGamma: 'svmGamma',
+  svmMaxSamples: 'svmMaxSamples',
   stackingFolds: 'stackingFolds',
   stackingMeta: 'stackingMeta',
   stackingC: 'stackingC',
   ensemble: 'ensemble',
   importancePermutations: 'importancePermutations',
+  importanceMaxSamples: 'importanceMaxSamples',
   calibrationBins: 'calibrationBins',
 };
 
@@ -47,9 +56,11 @@ export function addClassifyOptions(command: Command): Command {
   const d = CLASSIFY_DEFAULTS;
   const options = [
     new Option('--classify-folds <k>', `folds of stratified cross-validation (default ${d.folds})`).argParser(parseInteger(2)),
-    new Option('--classify-repeats <n>', `repeats of the cross-validation, each with its own shuffle (default ${d.repeats})`).argParser(
-      parseInteger(1),
-    ),
+    new Option(
+      '--classify-repeats <n>',
+      `repeats of the cross-validation, each with its own shuffle; 'auto' repeats 3 times up to ` +
+        `${AUTO_REPEATS_MAX_SAMPLES} labelled samples and once above (default ${d.repeats})`,
+    ).argParser(parseRepeats),
     new Option('--classifiers <names>', `comma-separated base learners from ${LEARNER_NAMES.join(', ')} (default ${d.learners.join(',')})`).argParser(
       parseLearners,
     ),
@@ -83,6 +94,10 @@ export function addClassifyOptions(command: Command): Command {
       `RBF kernel width, or 'scale' for 1 / (dimensions * feature variance) (default ${d.svmGamma})`,
     ).argParser(parseGamma),
     new Option(
+      '--svm-max-samples <n>',
+      `largest SVM training set, in samples; larger training sets use a stratified, seeded subsample; 0 for no limit (default ${d.svmMaxSamples})`,
+    ).argParser(parseInteger(0)),
+    new Option(
       '--stacking-folds <k>',
       `inner folds that train the stacking meta-learner on out-of-fold probabilities; 0 disables stacking (default ${d.stackingFolds})`,
     ).argParser(parseInteger(0)),
@@ -100,6 +115,10 @@ export function addClassifyOptions(command: Command): Command {
     new Option(
       '--importance-permutations <n>',
       `shuffles per latent dimension and test fold for permutation importance; 0 skips it (default ${d.importancePermutations})`,
+    ).argParser(parseInteger(0)),
+    new Option(
+      '--importance-max-samples <n>',
+      `test samples per fold that permutation importance scores; larger folds use a stratified, seeded subsample; 0 for all (default ${d.importanceMaxSamples})`,
     ).argParser(parseInteger(0)),
     new Option('--calibration-bins <n>', `equal-width bins of the calibration plot (default ${d.calibrationBins})`).argParser(
       parseInteger(2),

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ClassifyOptions } from '../../pipeline/classify.js';
+import { AUTO_REPEATS_MAX_SAMPLES, type ClassifyOptions } from '../../pipeline/classify.js';
 import { readLabels, readLatents } from '../cluster/inputs.js';
 import { crossValidate, type CrossValidationResult } from '../classify/crossvalidate.js';
 import { Ensemble, modelProbabilities, type EnsembleSettings, type EnsembleState, type ModelName } from '../classify/ensemble.js';
@@ -76,7 +76,10 @@ export interface ClassifySummary {
   latentDim: number;
   requestedFolds: number;
   folds: number;
+  /** Repeats run: the requested number, or the one 'auto' chose. */
   repeats: number;
+  /** Repeats requested: a number, or 'auto'. */
+  repeatsRequested: number | 'auto';
   learners: LearnerName[];
   /** Every scored model: the learners, then 'voting', then 'stacking' when it trained. */
   models: ModelName[];
@@ -105,8 +108,27 @@ export interface ClassifySummary {
     /** Reason genes are missing (no loadings, no helpful dimension), or null. */
     genesMissingReason: string | null;
   } | null;
+  /** Caps that keep large cohorts affordable, and which of them applied. */
+  scaling: {
+    /** Largest SVM training set (0: no cap). */
+    svmMaxSamples: number;
+    /** Rows the final model's SVM trained on; null without an SVM. */
+    svmFinalTrainedOn: number | null;
+    /** Largest number of test rows permutation importance scores per fold (0: no cap). */
+    importanceMaxSamples: number;
+    /** Minimum and maximum test rows importance scored in one fold; null when importance was skipped. */
+    importanceRows: { min: number; max: number } | null;
+    /** One sentence per cap or reduction that changed the computation; empty when none did. */
+    notes: string[];
+  };
   /** Seconds spent in cross-validation and in the final refit. */
   timings: { crossValidation: number; finalFit: number };
+}
+
+/** Repeats to run: the requested number, or for 'auto' 3 up to AUTO_REPEATS_MAX_SAMPLES labelled samples and 1 above. */
+export function resolveRepeats(requested: number | 'auto', nLabelled: number): number {
+  if (requested !== 'auto') return requested;
+  return nLabelled <= AUTO_REPEATS_MAX_SAMPLES ? 3 : 1;
 }
 
 /**
@@ -145,7 +167,8 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
     nSamples: n,
     latentDim: d,
     requestedFolds: options.folds,
-    repeats: options.repeats,
+    repeats: resolveRepeats(options.repeats, n),
+    repeatsRequested: options.repeats,
     learners: options.learners,
     classWeight: options.classWeight,
     ensemble: options.ensemble,
@@ -160,6 +183,8 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
     warnings.push(`${plan.unlabelled} of ${n} samples have no label: the VAE used them, the classifiers did not`);
   }
   if (plan.skipReason) return skipped(base, n - plan.unlabelled, plan.unlabelled, plan.dropped, plan.skipReason, warnings);
+  const repeats = resolveRepeats(options.repeats, plan.rows.length);
+  base.repeats = repeats;
 
   const x: Features = { nRows: n, nCols: d, data: Float64Array.from(latents.z.data) };
   const xLabelled = selectRows(x, plan.rows);
@@ -174,6 +199,7 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
     knnNeighbors: options.knnNeighbors,
     svmC: options.svmC,
     svmGamma: options.svmGamma,
+    svmMaxSamples: options.svmMaxSamples,
     stackingFolds: options.stackingFolds,
     stackingMeta: options.stackingMeta,
     stackingC: options.stackingC,
@@ -182,11 +208,11 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
   const rng = new Rng(ctx.seed).fork('classify');
 
   ctx.log.info(
-    `${options.repeats} x ${plan.folds}-fold cross-validation of ${options.learners.join(', ')}, voting` +
+    `${repeats} x ${plan.folds}-fold cross-validation of ${options.learners.join(', ')}, voting` +
       `${options.stackingFolds >= 2 ? ' and stacking' : ''} on ${plan.rows.length} samples, ${nClasses} classes, ${d} latent dimensions`,
   );
   const started = performance.now();
-  const progress = ctx.log.progress('cross-validation folds', options.repeats * plan.folds);
+  const progress = ctx.log.progress('cross-validation folds', repeats * plan.folds);
   const cv = crossValidate(
     xLabelled,
     plan.y,
@@ -194,9 +220,10 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
     settings,
     {
       folds: plan.folds,
-      repeats: options.repeats,
+      repeats,
       importancePermutations: options.importancePermutations,
       importanceModel: options.ensemble,
+      importanceMaxSamples: options.importanceMaxSamples,
     },
     rng.fork('cross-validation'),
     SVM,
@@ -262,8 +289,9 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
     results,
     bestLearner,
     ensembleAtLeastBest,
-    validation: validationStatement(n, plan.folds, options.repeats),
+    validation: validationStatement(n, plan.folds, repeats),
     importance,
+    scaling: scalingNotes(options, plan, repeats, cv, modelFile),
     timings: { crossValidation: crossValidationSeconds, finalFit: finalSeconds },
   };
   ctx.log.info(
@@ -274,7 +302,7 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
 }
 
 function skipped(
-  base: Pick<ClassifySummary, 'nSamples' | 'latentDim' | 'requestedFolds' | 'repeats' | 'learners' | 'classWeight' | 'ensemble'>,
+  base: Pick<ClassifySummary, 'nSamples' | 'latentDim' | 'requestedFolds' | 'repeats' | 'repeatsRequested' | 'learners' | 'classWeight' | 'ensemble'>,
   nLabelled: number,
   nUnlabelled: number,
   droppedClasses: ClassifySummary['droppedClasses'],
@@ -299,9 +327,62 @@ function skipped(
     ensembleAtLeastBest: {},
     validation: null,
     importance: null,
+    scaling: { svmMaxSamples: 0, svmFinalTrainedOn: null, importanceMaxSamples: 0, importanceRows: null, notes: [] },
     timings: { crossValidation: 0, finalFit: 0 },
   };
   return { summary: summary as unknown as Record<string, unknown>, warnings: [...warnings, `classification skipped: ${reason}`] };
+}
+
+/** States every cap or reduction that changed what cross-validation computed, for the summary and the report. */
+function scalingNotes(
+  options: ClassifyOptions,
+  plan: LabelPlan,
+  repeats: number,
+  cv: CrossValidationResult,
+  modelFile: ClassifierModelFile,
+): ClassifySummary['scaling'] {
+  const notes: string[] = [];
+  const nLabelled = plan.rows.length;
+  const foldSize = Math.round(nLabelled / plan.folds);
+  if (options.repeats === 'auto' && repeats < 3) {
+    notes.push(
+      `Cross-validation ran ${repeats === 1 ? 'once' : `${repeats} times`} instead of 3 times because more than ` +
+        `${AUTO_REPEATS_MAX_SAMPLES.toLocaleString('en-US')} samples are labelled: each test fold contains about ` +
+        `${foldSize.toLocaleString('en-US')} samples, so the spread over folds is already measured on large folds. ` +
+        'Set --classify-repeats to repeat it.',
+    );
+  }
+
+  const svm = modelFile.model.learners.find((learner) => learner.name === 'svm');
+  const svmFinalTrainedOn = svm && svm.state.kind === 'svm' ? svm.state.trainedOn : null;
+  const trainingRows = nLabelled - foldSize;
+  if (svm && options.svmMaxSamples > 0 && nLabelled > options.svmMaxSamples) {
+    notes.push(
+      `The RBF SVM trained on a stratified, seeded subsample of about ${options.svmMaxSamples.toLocaleString('en-US')} rows ` +
+        `in every fit with more training rows (about ${trainingRows.toLocaleString('en-US')} per cross-validation fold, ` +
+        `${nLabelled.toLocaleString('en-US')} for the final model), because kernel SVM training grows at least quadratically ` +
+        'with the rows. The other learners saw every training row. Set --svm-max-samples 0 to train on all rows.',
+    );
+  }
+
+  const rows = cv.importanceRows;
+  const importanceRows = rows.length > 0 ? { min: Math.min(...rows), max: Math.max(...rows) } : null;
+  if (importanceRows && options.importanceMaxSamples > 0 && foldSize > options.importanceMaxSamples) {
+    notes.push(
+      `Permutation importance scored a stratified, seeded subsample of ${importanceRows.min.toLocaleString('en-US')}` +
+        `${importanceRows.max !== importanceRows.min ? `–${importanceRows.max.toLocaleString('en-US')}` : ''} rows of each test fold ` +
+        `(of about ${foldSize.toLocaleString('en-US')}), as scikit-learn's permutation_importance does with max_samples. ` +
+        'Set --importance-max-samples 0 to score every row.',
+    );
+  }
+
+  return {
+    svmMaxSamples: options.svmMaxSamples,
+    svmFinalTrainedOn,
+    importanceMaxSamples: options.importanceMaxSamples,
+    importanceRows,
+    notes,
+  };
 }
 
 function validationStatement(nSamples: number, folds: number, repeats: number): ValidationStatement {

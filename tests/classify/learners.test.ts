@@ -23,7 +23,7 @@ async function learners(): Promise<Record<string, () => Classifier>> {
     logistic: () => new LogisticRegression({ C: 1, maxIterations: 500 }),
     forest: () => new RandomForest({ trees: 40, maxFeatures: 'sqrt', maxDepth: 0 }, new Rng(3)),
     knn: () => new KNearestNeighbors({ k: 5 }),
-    svm: () => new SupportVectorMachine({ C: 1, gamma: 'scale' }, SVM),
+    svm: () => new SupportVectorMachine({ C: 1, gamma: 'scale', maxSamples: 0 }, SVM, new Rng(4)),
   };
 }
 
@@ -58,7 +58,7 @@ describe('base learners', () => {
       logistic: (s) => LogisticRegression.fromJSON(s as never, { C: 1, maxIterations: 500 }),
       forest: (s) => RandomForest.fromJSON(s as never, { trees: 40, maxFeatures: 'sqrt', maxDepth: 0 }, new Rng(0)),
       knn: (s) => KNearestNeighbors.fromJSON(s as never, { k: 5 }),
-      svm: (s) => SupportVectorMachine.fromJSON(s as never, { C: 1, gamma: 'scale' }, SVM),
+      svm: (s) => SupportVectorMachine.fromJSON(s as never, { C: 1, gamma: 'scale', maxSamples: 0 }, SVM, new Rng(0)),
     };
     for (const [name, make] of Object.entries(await learners())) {
       const model = make();
@@ -80,6 +80,58 @@ describe('base learners', () => {
       const p = model.predictProba(test.x);
       expect(Math.max(...Array.from({ length: test.x.nRows }, (_, i) => p[i * 3 + 2])), name).toBe(0);
     }
+  });
+});
+
+describe('KNearestNeighbors', () => {
+  /** Brute-force vote shares: neighbours by (squared distance, training index), votes weighted per class. */
+  function bruteForceProba(train: TrainingSet, x: Features, k: number): Float64Array {
+    const { nCols: d } = x;
+    const out = new Float64Array(x.nRows * train.nClasses);
+    for (let i = 0; i < x.nRows; i++) {
+      const order = Array.from({ length: train.x.nRows }, (_, t) => {
+        let squared = 0;
+        for (let c = 0; c < d; c++) squared += (x.data[i * d + c] - train.x.data[t * d + c]) ** 2;
+        return { t, squared };
+      }).sort((a, b) => a.squared - b.squared || a.t - b.t);
+      let total = 0;
+      for (const { t } of order.slice(0, k)) {
+        out[i * train.nClasses + train.y[t]] += train.sampleWeight[t];
+        total += train.sampleWeight[t];
+      }
+      for (let c = 0; c < train.nClasses; c++) out[i * train.nClasses + c] /= total;
+    }
+    return out;
+  }
+
+  it('matches brute force with tied distances', () => {
+    // Coordinates rounded to whole numbers, so that many neighbours tie in distance.
+    const rounded = (f: Features): Features => ({ ...f, data: f.data.map(Math.round) });
+    const train = trainingSet(rounded(blobs([80, 60, 30], 3, 2, 31).x), blobs([80, 60, 30], 3, 2, 31).y, 3, true);
+    const test = rounded(blobs([30, 30, 30], 3, 2, 32).x);
+    const model = new KNearestNeighbors({ k: 7 });
+    model.fit(train);
+    expect(Array.from(model.predictProba(test))).toEqual(Array.from(bruteForceProba(train, test, 7)));
+  });
+});
+
+describe('SupportVectorMachine', () => {
+  it('trains on a stratified subsample above the cap', async () => {
+    const { x, y } = blobs([150, 100, 50], 4, 3, 33);
+    const model = new SupportVectorMachine({ C: 1, gamma: 'scale', maxSamples: 60 }, await loadLibsvm(), new Rng(5));
+    model.fit(trainingSet(x, y, 3, true));
+    expect(model.toJSON().trainedOn).toBe(60);
+    const scores = scorePredictions(blobs([20, 20, 20], 4, 3, 34).y, model.predictProba(blobs([20, 20, 20], 4, 3, 34).x), 3);
+    expect(scores.balancedAccuracy).toBeGreaterThan(0.9);
+    model.free();
+  });
+
+  it('trains on every row without a cap', async () => {
+    const { x, y } = blobs([40, 30], 4, 3, 35);
+    const model = new SupportVectorMachine({ C: 1, gamma: 'scale', maxSamples: 0 }, await loadLibsvm(), new Rng(6));
+    model.fit(trainingSet(x, y, 2));
+    expect(model.toJSON().trainedOn).toBe(70);
+    model.free();
   });
 });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLASSIFY_DEFAULTS, type ClassifyOptions } from '../../pipeline/classify.js';
 import { readTable, tableToFrame } from '../../src/io/arrow.js';
-import { runClassify, type ClassifierModelFile, type ClassifySummary } from '../../src/stages/classify.js';
+import { resolveRepeats, runClassify, type ClassifierModelFile, type ClassifySummary } from '../../src/stages/classify.js';
 import { testContext } from '../helpers/context.js';
 import { blobs, writeLatentFixture } from '../classify/fixtures.js';
 
@@ -125,6 +125,32 @@ describe('runClassify', () => {
     expect((genes.gene_id as string[]).slice(0, 3).sort()).toEqual(['G0', 'G1', 'G2']);
     expect(genes.symbol![0]).toMatch(/^SYM_G[012]$/);
     expect(new Set(genes.source as string[])).toEqual(new Set(['classifier-permutation']));
+  });
+
+  it('states the caps that applied', async () => {
+    const sizes = [200, 150, 100];
+    const labels = threeClassLabels(blobs(sizes, 6, 3).y);
+    const options: ClassifyOptions = { ...FAST, repeats: 1, svmMaxSamples: 100, importanceMaxSamples: 40, stackingFolds: 0 };
+    const { summary } = await classify(labels, options, sizes);
+    expect(summary.scaling.svmFinalTrainedOn).toBe(100);
+    // 40 rows in shares 18, 13 and 9, and the third class raised to its floor of 10.
+    expect(summary.scaling.importanceRows).toEqual({ min: 41, max: 41 });
+    expect(summary.scaling.notes.some((note) => note.includes('RBF SVM trained on a stratified'))).toBe(true);
+    expect(summary.scaling.notes.some((note) => note.includes('Permutation importance scored'))).toBe(true);
+  });
+
+  it('states no caps for a small cohort', async () => {
+    const { summary } = await classify(threeClassLabels(blobLabels), { ...FAST, repeats: 'auto' });
+    expect(summary.repeats).toBe(3);
+    expect(summary.repeatsRequested).toBe('auto');
+    expect(summary.scaling.notes).toEqual([]);
+    expect(summary.scaling.svmFinalTrainedOn).toBe(90);
+  });
+
+  it('repeats once above the auto limit', () => {
+    expect(resolveRepeats('auto', 10_000)).toBe(3);
+    expect(resolveRepeats('auto', 10_001)).toBe(1);
+    expect(resolveRepeats(4, 50_000)).toBe(4);
   });
 
   it('saves a final model for predict', async () => {

@@ -67,7 +67,7 @@ export async function renderClassificationSection({ data }: SectionContext): Pro
       ['classes left out', dropped.length ? escapeHtml(dropped.map((d) => `${d.string('label')} (${d.number('count')}): ${d.string('reason')}`).join('; ')) : 'none'],
       [
         'cross-validation',
-        `${formatInteger(summary.number('folds'))} stratified folds × ${formatInteger(summary.number('repeats'))} repeats` +
+        `${formatInteger(summary.number('folds'))} stratified folds × ${formatInteger(summary.number('repeats'))} ${summary.number('repeats') === 1 ? 'repeat' : 'repeats'}` +
           (summary.number('requestedFolds') !== null && summary.number('requestedFolds') !== summary.number('folds') ? ` (${formatInteger(summary.number('requestedFolds'))} requested; reduced to the smallest class size)` : ''),
       ],
       ['class weights', formatValue(summary.string('classWeight'))],
@@ -77,6 +77,11 @@ export async function renderClassificationSection({ data }: SectionContext): Pro
       ['stacking', summary.string('stackingSkipped') ? `not trained: ${escapeHtml(summary.string('stackingSkipped'))}` : 'trained'],
     ]),
   );
+
+  const scalingNotes = summary.object<ClassifySummary['scaling']>('scaling').strings('notes');
+  if (scalingNotes.length > 0) {
+    parts.push(renderCallout('info', 'Settings for a large cohort', renderList(scalingNotes.map(escapeHtml))));
+  }
 
   parts.push('<h3>Scores per model</h3>', renderScores(models, summary.object('ensembleAtLeastBest')));
   const best = pickBest(models, summary.string('ensemble'));
@@ -95,7 +100,7 @@ export async function renderClassificationSection({ data }: SectionContext): Pro
     renderOtherFacts(
       summary.remainingScalars([
         'status', 'skipReason', 'nSamples', 'nLabelled', 'nUnlabelled', 'droppedClasses', 'classes', 'classCounts', 'latentDim', 'requestedFolds', 'folds', 'repeats',
-        'learners', 'models', 'classWeight', 'stackingSkipped', 'ensemble', 'chanceBalancedAccuracy', 'results', 'bestLearner', 'ensembleAtLeastBest', 'validation', 'importance', 'timings',
+        'repeatsRequested', 'scaling', 'learners', 'models', 'classWeight', 'stackingSkipped', 'ensemble', 'chanceBalancedAccuracy', 'results', 'bestLearner', 'ensembleAtLeastBest', 'validation', 'importance', 'timings',
       ]),
       'Other values recorded by classify',
     ),
