@@ -27,7 +27,6 @@ import { principalComponents } from '../cluster/pca.js';
 import { subsampleStability, type ClusterStability } from '../cluster/stability.js';
 import { latentGenesFrame, markersFrame, topMarkers, type RankedGene } from '../cluster/tables.js';
 import { runUmap } from '../cluster/umap.js';
-import { toUmapNeighbors } from '../cluster/neighbors.js';
 import { contingency } from '../cluster/metrics.js';
 
 /** Files the cluster stage writes, besides those named in FILES. */
@@ -396,7 +395,7 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
       latents.z,
       { nNeighbors: options.umapNeighbors, minDist: options.umapMinDist, nEpochs: options.umapEpochs },
       rng.fork('umap'),
-      toUmapNeighbors(latent.neighbors),
+      latent.neighbors,
     ),
   );
   if (umap.used.nNeighbors < options.umapNeighbors) {
