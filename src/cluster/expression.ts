@@ -49,14 +49,24 @@ export function readGeneTable(path: string): GeneTable {
   return { geneIds, symbols, highlyVariable };
 }
 
+/** Checks whether `rows` lists 0, 1, …, n - 1 in order, so that reordering would only copy. */
+function isIdentity(rows: Int32Array, n: number): boolean {
+  if (rows.length !== n) return false;
+  for (let i = 0; i < n; i++) if (rows[i] !== i) return false;
+  return true;
+}
+
 /** Reads X.arrow (scaled highly variable genes) with its rows in the given order. */
 export function readScaled(path: string, rows: Int32Array): DenseMatrix {
-  return takeRows(tableToDense(readTable(path), 'values', path), rows);
+  const dense = tableToDense(readTable(path), 'values', path);
+  // The latents keep normalize's sample order, so a second dense copy is rarely needed.
+  return isIdentity(rows, dense.nRows) ? dense : takeRows(dense, rows);
 }
 
 /** Reads lognorm.arrow with its rows in the given order. */
 export function readLognorm(path: string, rows: Int32Array): CsrMatrix {
-  return selectRows(tableToCsr(readTable(path), path), rows);
+  const matrix = tableToCsr(readTable(path), path);
+  return isIdentity(rows, matrix.nRows) ? matrix : selectRows(matrix, rows);
 }
 
 /** 'log1p' when normalize applied log1p, 'log' when the input was already on a log scale. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { benjaminiHochberg, rankGenesGroups, twoSidedNormalP, type Grouping } from '../../src/cluster/markers.js';
+import { benjaminiHochberg, rankGenesGroups, tiedRanks, twoSidedNormalP, type Grouping } from '../../src/cluster/markers.js';
 import { csrFromDense } from '../../src/matrix/csr.js';
 import { Rng } from '../../src/util/rng.js';
 import { missingPython, noteSkip, runPython } from './python.js';
@@ -133,5 +133,43 @@ describe('wilcoxon markers', () => {
   it('keeps tiny p-values in the normal tail', () => {
     expect(twoSidedNormalP(10)).toBeCloseTo(1.523970604832105e-23, 35);
     expect(twoSidedNormalP(0)).toBe(1);
+  });
+});
+
+describe('tiedRanks', () => {
+  /** Average ranks by counting: (values below + values at or below + 1) / 2. */
+  function countedRanks(values: Float32Array): number[] {
+    return Array.from(values, (v) => {
+      let below = 0;
+      let atOrBelow = 0;
+      for (const w of values) {
+        if (w < v) below++;
+        if (w <= v) atOrBelow++;
+      }
+      return (below + atOrBelow + 1) / 2;
+    });
+  }
+
+  it('matches counting with ties and negatives', () => {
+    const rng = new Rng(3);
+    const values = Float32Array.from({ length: 500 }, () => (rng.int(40) - 15) / 4 || 0.125);
+    const ranks = new Float64Array(values.length);
+    tiedRanks(values, ranks);
+    expect(Array.from(ranks)).toEqual(countedRanks(values));
+  });
+
+  it('returns the tie term', () => {
+    // Blocks of 3 and 2 equal values: (27 - 3) + (8 - 2).
+    const values = Float32Array.from([0.5, 2, 0.5, -1, 2, 0.5, 7]);
+    expect(tiedRanks(values, new Float64Array(values.length))).toBe(30);
+  });
+
+  it('orders values that differ in the last float32 bit', () => {
+    const a = Math.fround(1.1);
+    const b = new Float32Array(new Uint32Array([new Uint32Array(new Float32Array([a]).buffer)[0] + 1]).buffer)[0];
+    const values = Float32Array.from([b, a, -b, -a]);
+    const ranks = new Float64Array(4);
+    tiedRanks(values, ranks);
+    expect(Array.from(ranks)).toEqual([4, 3, 1, 2]);
   });
 });
