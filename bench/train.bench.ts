@@ -118,6 +118,7 @@ async function speedChild(dp: boolean, workers: number, epochs: number): Promise
       learningRate: 1e-3,
       klWarmupFraction: 0,
       beta: 1,
+      selectOnValidation: false,
       earlyStoppingPatience: 0,
       dp: dp ? { clipNorm: 1, noiseMultiplier: 1, samplingRate: BATCH / SAMPLES, random: SecureRandom.fromSystem() } : null,
     },

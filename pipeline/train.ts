@@ -1,5 +1,10 @@
 /** Options of the train stage: the VAE and its differentially private training. */
 export interface TrainOptions {
+  /**
+   * Genes the model reads and reconstructs: the highly variable genes with the highest
+   * normalized dispersion (normalize's ranking); 0 for every gene normalize selected. Default 0.
+   */
+  genes: number;
   /** Latent dimensions. Default 10. */
   latentDim: number;
   /** Widths of the encoder's hidden layers; the decoder uses them in reverse order. Default [128]. */
@@ -8,6 +13,16 @@ export interface TrainOptions {
   dropout: number;
   /** Layer normalization before each hidden ReLU (never batch normalization, which mixes examples). Default true. */
   layerNorm: boolean;
+  /**
+   * Decoder: 'mlp' mirrors the encoder's hidden layers; 'linear' maps the latent straight to the
+   * genes (scVI's LDVAE); 'tied' shares one weight matrix between a linear encoder and a linear
+   * decoder (probabilistic PCA as a VAE; Gaussian likelihood, no hidden layers).
+   */
+  decoder: 'mlp' | 'linear' | 'tied';
+  /** Width of a fixed random projection of the genes in front of the encoder (drawn from the seed, never trained); 0 for none. */
+  inputProjection: number;
+  /** What the decoder reconstructs: 'genes', or 'projection' (the input projection's coordinates, Gaussian likelihood only). */
+  reconstruction: 'genes' | 'projection';
   /**
    * Likelihood of the data: 'gaussian' on normalized values, 'nb' or 'zinb' on raw counts with
    * the library size as offset. 'auto' takes 'nb' when normalize kept raw counts, else 'gaussian'.
@@ -30,7 +45,14 @@ export interface TrainOptions {
   beta: number;
   /** Fraction of samples held out (seeded) to monitor the validation ELBO; 0 for none. Default 0.1. */
   validationFraction: number;
-  /** Epochs after warm-up without a better validation loss before training stops; 0 disables early stopping. Default 10. */
+  /**
+   * Early stopping and best-epoch selection on the validation loss. 'auto' turns them off with
+   * DP, because the validation samples would then steer the released weights outside the
+   * guarantee: every planned step runs and the last weights are kept. Without DP 'auto' turns
+   * them on. The validation loss is computed either way. Default 'auto'.
+   */
+  earlyStopping: 'auto' | 'on' | 'off';
+  /** Epochs after warm-up without a better validation loss before training stops, when early stopping is on; 0 only selects the best epoch. Default 10. */
   earlyStoppingPatience: number;
   /** Train with DP-SGD. Default true; --no-dp turns it off. */
   dp: boolean;
@@ -53,10 +75,14 @@ export interface TrainOptions {
 }
 
 export const TRAIN_DEFAULTS: TrainOptions = {
+  genes: 0,
   latentDim: 10,
   hiddenDims: [128],
   dropout: 0.1,
   layerNorm: true,
+  decoder: 'mlp',
+  inputProjection: 0,
+  reconstruction: 'genes',
   likelihood: 'auto',
   prior: 'normal',
   mixtureComponents: 10,
@@ -66,6 +92,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   klWarmupFraction: 0.25,
   beta: 1,
   validationFraction: 0.1,
+  earlyStopping: 'auto',
   earlyStoppingPatience: 10,
   dp: true,
   clipNorm: 1,

@@ -8,12 +8,29 @@ import { runStandaloneStage } from './standalone.js';
 
 const d = TRAIN_DEFAULTS;
 
+/** Parses --hidden-dims: comma-separated positive widths, or 'none' for no hidden layer. */
+function parseHiddenDims(raw: string): number[] {
+  return raw.trim().toLowerCase() === 'none' ? [] : parseIntegerList(raw);
+}
+
 /** Adds the train stage's options; `genevae run` composes them with the other stages'. */
 export function addTrainOptions(command: Command): Command {
   return command
+    .option('--model-genes <n>', `genes the VAE reads and reconstructs: the n highly variable genes with the highest normalized dispersion; 0 for all that normalize selected (default: ${d.genes})`, parseInteger(0))
     .option('--latent-dim <dims>', `latent dimensions of the VAE (default: ${d.latentDim})`, parseInteger(1))
-    .option('--hidden-dims <widths>', `comma-separated widths of the encoder's hidden layers; the decoder mirrors them (default: ${d.hiddenDims.join(',')})`, parseIntegerList)
+    .option(
+      '--hidden-dims <widths>',
+      `comma-separated widths of the encoder's hidden layers, or 'none' for a linear encoder; an mlp decoder mirrors them (default: ${d.hiddenDims.join(',')})`,
+      parseHiddenDims,
+    )
     .option('--dropout <rate>', `dropout rate on the encoder's hidden layers, in [0, 1) (default: ${d.dropout})`, parseNumber(0, 0.99))
+    .option(
+      '--decoder <kind>',
+      `decoder: mlp (mirrors the encoder's hidden layers), linear (latent straight to genes, as scVI's LDVAE) or tied (linear encoder and decoder sharing one weight matrix, probabilistic PCA as a VAE) (default: ${d.decoder})`,
+      parseChoice(['mlp', 'linear', 'tied'] as const),
+    )
+    .option('--input-projection <width>', `width of a fixed random projection of the genes in front of the encoder, drawn from the seed and never trained; 0 for none (default: ${d.inputProjection})`, parseInteger(0))
+    .option('--reconstruction <target>', `what the decoder reconstructs: genes, or projection (the input projection's coordinates, with a Gaussian likelihood) (default: ${d.reconstruction})`, parseChoice(['genes', 'projection'] as const))
     .option('--no-layer-norm', 'do not apply layer normalization in the hidden layers (default: apply it)')
     .option(
       '--likelihood <kind>',
@@ -28,6 +45,11 @@ export function addTrainOptions(command: Command): Command {
     .option('--kl-warmup <fraction>', `fraction of the planned steps over which the KL weight rises from 0 to beta (default: ${d.klWarmupFraction})`, parseNumber(0, 1))
     .option('--beta <weight>', `weight of the KL term after warm-up (default: ${d.beta})`, parseNumber(0))
     .option('--validation-fraction <fraction>', `fraction of samples held out for the validation ELBO and early stopping, 0 for none (default: ${d.validationFraction})`, parseNumber(0, 0.9))
+    .option(
+      '--early-stopping <mode>',
+      `early stopping and best-epoch selection on the validation loss: on, off, or auto (off with DP, where the validation samples would steer the weights outside the guarantee; on without) (default: ${d.earlyStopping})`,
+      parseChoice(['auto', 'on', 'off'] as const),
+    )
     .option('--early-stopping-patience <epochs>', `epochs without a better validation loss before training stops, 0 to never stop early (default: ${d.earlyStoppingPatience})`, parseInteger(0))
     .option('--no-dp', 'train without differential privacy (the model is then not privacy-protected)')
     .option('--clip-norm <norm>', `per-example gradient clipping norm C of DP-SGD (default: ${d.clipNorm})`, parseNumber(0, Infinity, { exclusiveMin: true }))
@@ -45,6 +67,9 @@ export function trainOptionsFrom(parsed: Record<string, unknown>): Partial<Train
     'latentDim',
     'hiddenDims',
     'dropout',
+    'decoder',
+    'inputProjection',
+    'reconstruction',
     'likelihood',
     'prior',
     'mixtureComponents',
@@ -53,6 +78,7 @@ export function trainOptionsFrom(parsed: Record<string, unknown>): Partial<Train
     'learningRate',
     'beta',
     'validationFraction',
+    'earlyStopping',
     'earlyStoppingPatience',
     'clipNorm',
     'noiseMultiplier',
@@ -61,6 +87,7 @@ export function trainOptionsFrom(parsed: Record<string, unknown>): Partial<Train
     'accountant',
     'backend',
   ]);
+  if (parsed.modelGenes !== undefined) out.genes = parsed.modelGenes as number;
   if (parsed.klWarmup !== undefined) out.klWarmupFraction = parsed.klWarmup as number;
   if (parsed.trainWorkers !== undefined) out.workers = parsed.trainWorkers as number;
   if (parsed.layerNorm === false) out.layerNorm = false;

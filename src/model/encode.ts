@@ -161,7 +161,7 @@ export async function encodeCohort(
     }
     const x = normalizeForModel(matrix, cohortGenes, saved.config.normalization, columnOf);
 
-    const model = new VaeModel(saved.config.architecture, saved.layout, saved.parameters, { training: false });
+    const model = new VaeModel(saved.config.architecture, saved.layout, saved.parameters, { training: false, projection: saved.projection ?? undefined });
     try {
       const latentDim = saved.config.architecture.latentDim;
       const latent = new Float32Array(matrix.nRows * latentDim);

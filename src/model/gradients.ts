@@ -6,7 +6,9 @@ import type { NetworkLayout } from './parameters.js';
  * Squared L2 norm of each example's gradient over all parameters, [B], computed exactly
  * without forming per-example gradients of dense layers ("ghost norms"): for z = a·W + b on
  * one example, ‖∂L/∂W‖² = ‖a‖²·‖∂L/∂z‖² and ‖∂L/∂b‖² = ‖∂L/∂z‖², because ∂L/∂W is the outer
- * product aᵀ·∂L/∂z. Elementwise parameters contribute the squared norm of their per-example gradient.
+ * product aᵀ·∂L/∂z. A shared weight's gradient is a sum of such outer products, whose squared norm
+ * follows from the dot products of their factors. Elementwise parameters contribute the squared
+ * norm of their per-example gradient.
  */
 export function perExampleSquaredNorms(records: ExampleGradient[], batchSize: number): tf.Tensor1D {
   let total: tf.Tensor1D = tf.zeros([batchSize]);
@@ -15,6 +17,15 @@ export function perExampleSquaredNorms(records: ExampleGradient[], batchSize: nu
       const inputNorms = tf.sum(tf.square(record.input), 1);
       const outputNorms = tf.sum(tf.square(record.outputGrad), 1);
       total = tf.add(total, tf.mul(tf.add(inputNorms, 1), outputNorms));
+    } else if (record.kind === 'shared') {
+      // ‖Σ_t a_t ⊗ g_t‖² = Σ_s Σ_t (a_s · a_t)(g_s · g_t) per example.
+      record.terms.forEach((left, i) => {
+        record.terms.forEach((right, j) => {
+          if (j < i) return;
+          const products = tf.mul(tf.sum(tf.mul(left.input, right.input), 1), tf.sum(tf.mul(left.outputGrad, right.outputGrad), 1));
+          total = tf.add(total, i === j ? products : tf.mul(products, 2));
+        });
+      });
     } else {
       const flat = tf.reshape(record.perExample, [batchSize, -1]);
       total = tf.add(total, tf.sum(tf.square(flat), 1));
@@ -54,6 +65,13 @@ export function weightedGradientSums(records: ExampleGradient[], weights: tf.Ten
       const weightSize = record.layer.inputDim * record.layer.outputDim;
       put(record.layer.weight, values.slice(0, weightSize));
       put(record.layer.bias, values.slice(weightSize));
+    } else if (record.kind === 'shared') {
+      let total: tf.Tensor | null = null;
+      for (const term of record.terms) {
+        const part = tf.matMul(term.input, weightRows(term.outputGrad, weights) as tf.Tensor2D, true, false);
+        total = total ? tf.add(total, part) : part;
+      }
+      put(record.name, Float32Array.from(total!.dataSync() as Float32Array));
     } else {
       put(record.name, Float32Array.from(tf.sum(weightRows(record.perExample, weights), 0).dataSync() as Float32Array));
     }

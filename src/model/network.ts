@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { BlockSpec, DenseSpec, NetworkLayout, ParameterSet } from './parameters.js';
+import { denseLayers, type BlockSpec, type DenseSpec, type NetworkLayout, type ParameterSet } from './parameters.js';
 
 /** Added to the variance in layer normalization, as torch.nn.LayerNorm's default eps. */
 export const LAYER_NORM_EPSILON = 1e-5;
@@ -13,15 +13,28 @@ export const LAYER_NORM_EPSILON = 1e-5;
 export class DeviceParameters {
   readonly tensors = new Map<string, tf.Tensor>();
   readonly transposed = new Map<string, tf.Tensor2D>();
+  /** The fixed input projection [genes, dim], uploaded once; null without one. */
+  private projectionTensor: tf.Tensor2D | null = null;
 
   constructor(
     private readonly layout: NetworkLayout,
     private readonly withTransposes: boolean,
-  ) {}
+    projection: Float32Array | null = null,
+  ) {
+    if (layout.projection) {
+      if (!projection) throw new Error('the layout has an input projection but no values were given');
+      const [genes, dim] = layout.projection.shape;
+      this.projectionTensor = tf.tensor2d(projection, [genes, dim]);
+    }
+  }
 
-  /** Replaces every tensor with the current values (after an optimizer step). */
+  get projection(): tf.Tensor2D | null {
+    return this.projectionTensor;
+  }
+
+  /** Replaces every parameter tensor with the current values (after an optimizer step). */
   upload(parameters: ParameterSet): void {
-    this.dispose();
+    this.disposeParameters();
     for (const spec of this.layout.parameters) {
       this.tensors.set(spec.name, tf.tensor(parameters.get(spec.name), spec.shape));
     }
@@ -48,6 +61,12 @@ export class DeviceParameters {
   }
 
   dispose(): void {
+    this.disposeParameters();
+    this.projectionTensor?.dispose();
+    this.projectionTensor = null;
+  }
+
+  private disposeParameters(): void {
     for (const tensor of this.tensors.values()) tensor.dispose();
     for (const tensor of this.transposed.values()) tensor.dispose();
     this.tensors.clear();
@@ -55,15 +74,9 @@ export class DeviceParameters {
   }
 }
 
-/** Lists every dense layer except the first encoder layer, whose input (the data) needs no gradient. */
+/** Lists every dense layer except the first encoder layer, whose input (the data or its fixed projection) needs no gradient. */
 export function denseLayersNeedingInputGradient(layout: NetworkLayout): DenseSpec[] {
-  const all = [
-    ...layout.encoderBlocks.map((b) => b.dense),
-    layout.encoderHead,
-    ...layout.decoderBlocks.map((b) => b.dense),
-    layout.decoderHead,
-  ];
-  return all.slice(1);
+  return denseLayers(layout).slice(1);
 }
 
 /**
@@ -80,6 +93,15 @@ export type ExampleGradient =
       augmentedInputTransposed?: tf.Tensor2D;
       /** g = dL/dz for the pre-activation z = a·W + b, [B, out]; also each example's bias gradient. */
       outputGrad: tf.Tensor2D;
+    }
+  | {
+      /**
+       * A weight used in several places (the tied model's W): example i's gradient is
+       * Σ_t outer(input_t[i], outputGrad_t[i]), [in, out].
+       */
+      kind: 'shared';
+      name: string;
+      terms: { input: tf.Tensor2D; outputGrad: tf.Tensor2D }[];
     }
   | {
       kind: 'elementwise';

@@ -8,8 +8,10 @@ import { elementCount, networkLayout, ParameterSet, type NetworkLayout } from '.
 /**
  * Version of the saved-model format. A reader accepts every version up to its own; a change
  * that older readers cannot ignore raises it, and `loadModel` keeps reading the older layouts.
+ * Version 2 added the linear decoder and the fixed input projection (stored as a tensor with
+ * `trainable: false`).
  */
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
 
 export const MODEL_CONFIG_FILE = 'config.json';
 export const MODEL_WEIGHTS_FILE = 'weights.bin';
@@ -46,8 +48,11 @@ export interface SavedModelConfig {
     file: string;
     dtype: 'float32';
     byteOrder: 'little';
-    /** Tensors in file order; offset and length count float32 elements. */
-    tensors: { name: string; shape: number[]; offset: number; length: number }[];
+    /**
+     * Tensors in file order; offset and length count float32 elements. `trainable: false` marks
+     * a fixed tensor (the input projection); absent means trainable.
+     */
+    tensors: { name: string; shape: number[]; offset: number; length: number; trainable?: boolean }[];
   };
 }
 
@@ -55,27 +60,46 @@ export interface LoadedModel {
   config: SavedModelConfig;
   layout: NetworkLayout;
   parameters: ParameterSet;
+  /** The fixed input projection [genes, dim], or null when the model has none. */
+  projection: Float32Array | null;
 }
 
-/** Writes config.json and weights.bin (float32, little-endian, layout order) into `dir`. */
+/**
+ * Writes config.json and weights.bin (float32, little-endian, layout order, then the fixed
+ * input projection when the model has one) into `dir`.
+ */
 export function saveModel(
   dir: string,
   parameters: ParameterSet,
   details: Omit<SavedModelConfig, 'formatVersion' | 'weights'>,
+  projection: Float32Array | null = null,
 ): void {
   mkdirSync(dir, { recursive: true });
+  const layout = networkLayout(details.architecture);
+  if ((layout.projection === null) !== (projection === null)) {
+    throw new Error('saveModel: the input projection must be given exactly when the architecture has one');
+  }
   const tensors: SavedModelConfig['weights']['tensors'] = [];
+  const sources: Float32Array[] = [];
   let offset = 0;
   for (const spec of parameters.specs) {
     const length = elementCount(spec.shape);
     tensors.push({ name: spec.name, shape: spec.shape, offset, length });
+    sources.push(parameters.get(spec.name));
+    offset += length;
+  }
+  if (layout.projection && projection) {
+    const length = elementCount(layout.projection.shape);
+    if (projection.length !== length) throw new Error(`saveModel: the input projection has ${projection.length} values, expected ${length}`);
+    tensors.push({ name: layout.projection.name, shape: layout.projection.shape, offset, length, trainable: false });
+    sources.push(projection);
     offset += length;
   }
   const buffer = Buffer.alloc(offset * 4);
-  for (const tensor of tensors) {
-    const values = parameters.get(tensor.name);
+  tensors.forEach((tensor, t) => {
+    const values = sources[t];
     for (let i = 0; i < values.length; i++) buffer.writeFloatLE(values[i], (tensor.offset + i) * 4);
-  }
+  });
   writeFileAtomic(join(dir, MODEL_WEIGHTS_FILE), buffer);
   const config: SavedModelConfig = {
     formatVersion: MODEL_FORMAT_VERSION,
@@ -103,8 +127,7 @@ export function loadModel(dir: string): LoadedModel {
   const weightsPath = join(dir, config.weights.file);
   const bytes = readFileSync(weightsPath);
   const byName = new Map(config.weights.tensors.map((t) => [t.name, t]));
-  const values = new Map<string, Float32Array>();
-  for (const spec of layout.parameters) {
+  const read = (spec: { name: string; shape: number[] }): Float32Array => {
     const stored = byName.get(spec.name);
     if (!stored || stored.shape.join(',') !== spec.shape.join(',')) {
       throw new InputError(`tensor ${spec.name} is missing or has the wrong shape`, { file: weightsPath }, 'the model files are damaged or were edited');
@@ -114,7 +137,10 @@ export function loadModel(dir: string): LoadedModel {
     }
     const array = new Float32Array(stored.length);
     for (let i = 0; i < stored.length; i++) array[i] = bytes.readFloatLE((stored.offset + i) * 4);
-    values.set(spec.name, array);
-  }
-  return { config, layout, parameters: new ParameterSet(layout.parameters, values) };
+    return array;
+  };
+  const values = new Map<string, Float32Array>();
+  for (const spec of layout.parameters) values.set(spec.name, read(spec));
+  const projection = layout.projection ? read(layout.projection) : null;
+  return { config, layout, parameters: new ParameterSet(layout.parameters, values), projection };
 }

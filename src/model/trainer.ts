@@ -4,7 +4,7 @@ import { Adam } from './adam.js';
 import { assembleBatch, type TrainingData } from './data.js';
 import type { ParameterSet } from './parameters.js';
 import type { Batch, BatchGradients, ExampleLosses, VaeModel } from './vae.js';
-import type { VaeConfig } from './config.js';
+import { usesTransposedInput, type VaeConfig } from './config.js';
 import { drawNoise, noisyAverage, type DpSettings } from './dpsgd.js';
 
 export interface TrainerSettings {
@@ -15,6 +15,12 @@ export interface TrainerSettings {
   /** Fraction of the planned steps over which the KL weight rises linearly from 0 to beta. */
   klWarmupFraction: number;
   beta: number;
+  /**
+   * Whether the validation loss chooses the weights: keep the best epoch's and stop after
+   * `earlyStoppingPatience` epochs without improvement. Off, every planned epoch runs and the
+   * last weights are kept; the validation loss is still computed for the history.
+   */
+  selectOnValidation: boolean;
   /** Epochs after warm-up without a better validation loss before training stops; 0 never stops early. */
   earlyStoppingPatience: number;
   /** null trains without DP (shuffled fixed-size batches, mean gradient). */
@@ -64,7 +70,7 @@ export interface TrainResult {
   history: EpochRecord[];
   stepsTaken: number;
   epochsRun: number;
-  /** Epoch whose weights were kept (best validation loss), 1-based; the last epoch without validation. */
+  /** Epoch whose weights were kept (best validation loss), 1-based; the last epoch without validation-based selection. */
   bestEpoch: number;
   /** Epoch after which early stopping ended training, or null when all epochs ran. */
   stoppedEarlyAt: number | null;
@@ -132,7 +138,7 @@ function mean(values: Float64Array, klValues: Float64Array, klWeight: number): n
  * DP-SGD each step samples a Poisson batch (rate q) and clips each example's gradient to norm
  * C. It then adds N(0, (sigma·C)²) noise to the sum and divides by the expected batch size
  * q·nTrain, so an empty batch is a valid, noise-only step. Parameters end at the best
- * validation epoch.
+ * validation epoch when `selectOnValidation` is set, else at the last.
  */
 export async function train(
   engine: GradientEngine,
@@ -186,7 +192,7 @@ export async function train(
 
       // Start the gradients, then draw the noise (which needs none) while workers compute.
       const pending = rows.length > 0
-        ? engine.gradients(assembleBatch(data, config, rows, { noise: noiseRng, dropout: dropoutRng, transposed: true }), {
+        ? engine.gradients(assembleBatch(data, config, rows, { noise: noiseRng, dropout: dropoutRng, transposed: usesTransposedInput(config) }), {
             klWeight,
             clipNorm: dp ? dp.clipNorm : null,
           })
@@ -243,7 +249,7 @@ export async function train(
       );
     }
 
-    if (validationLoss !== null && Number.isFinite(validationLoss)) {
+    if (settings.selectOnValidation && validationLoss !== null && Number.isFinite(validationLoss)) {
       if (!best || validationLoss < best.loss) {
         best = { loss: validationLoss, epoch, parameters: parameters.clone() };
         epochsWithoutImprovement = 0;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // The umbrella package's Node bundle registers every op's gradient; tfjs-core alone registers few,
 // and its per-gradient ES modules use extensionless imports that Node cannot load.
 import '@tensorflow/tfjs';
-import { isCountLikelihood, type VaeConfig } from './config.js';
+import { isCountLikelihood, reconstructionWidth, reconstructsProjection, type VaeConfig } from './config.js';
 import { checkCoverage, clipFactors, perExampleSquaredNorms, weightedGradientSums } from './gradients.js';
 import { decodedMean, gaussianTerms, negativeBinomialTerms, reconstructionLoss } from './likelihood.js';
 import {
@@ -11,10 +11,11 @@ import {
   denseBackward,
   denseForward,
   DeviceParameters,
+  product,
   type BlockCache,
   type ExampleGradient,
 } from './network.js';
-import type { NetworkLayout, ParameterSet } from './parameters.js';
+import { drawProjection, type NetworkLayout, type ParameterSet } from './parameters.js';
 import { inScope } from './scope.js';
 import { assignComponents, mixtureKl, normalKl, posterior, type MixtureParameters, type Posterior } from './prior.js';
 
@@ -58,6 +59,8 @@ export interface ExampleLosses {
 
 interface BatchTensors {
   x: tf.Tensor2D;
+  /** Input of the encoder's first trained layer: x, or x times the fixed projection. */
+  encoderInput: tf.Tensor2D;
   xTransposed: tf.Tensor2D | undefined;
   target: tf.Tensor2D;
   logLibrary: tf.Tensor2D | null;
@@ -78,9 +81,10 @@ export class VaeModel {
     readonly config: VaeConfig,
     readonly layout: NetworkLayout,
     parameters: ParameterSet,
-    { training = true }: { training?: boolean } = {},
+    { training = true, projection }: { training?: boolean; projection?: Float32Array } = {},
   ) {
-    this.device = new DeviceParameters(layout, training);
+    const fixed = config.inputProjection ? (projection ?? drawProjection(config.nGenes, config.inputProjection)) : null;
+    this.device = new DeviceParameters(layout, training, fixed);
     this.device.upload(parameters);
   }
 
@@ -100,10 +104,15 @@ export class VaeModel {
     if (count && (!batch.counts || !batch.logLibrary || !batch.logFactorialSum)) {
       throw new Error(`likelihood ${this.config.likelihood} needs counts, library sizes and log-factorials in each batch`);
     }
+    const encoderInput = this.encoderInput(x);
+    let target = x;
+    if (count) target = tf.tensor2d(batch.counts!, [size, genes]);
+    else if (reconstructsProjection(this.config)) target = encoderInput;
     return {
       x,
+      encoderInput,
       xTransposed: batch.xTransposed ? tf.tensor2d(batch.xTransposed, [genes + 1, size]) : undefined,
-      target: count ? tf.tensor2d(batch.counts!, [size, genes]) : x,
+      target,
       logLibrary: count ? tf.tensor2d(batch.logLibrary!, [size, 1]) : null,
       logFactorialSum: count ? tf.tensor1d(batch.logFactorialSum!) : null,
       noise: tf.tensor2d(batch.noise, [size, this.config.latentDim]),
@@ -127,18 +136,31 @@ export class VaeModel {
     return prior ? mixtureKl(q, noise, prior) : normalKl(q);
   }
 
-  private encode(t: BatchTensors, useMasks: boolean): { encoded: tf.Tensor2D; caches: BlockCache[]; headInput: tf.Tensor2D } {
-    let hidden = t.x;
+  private encoderInput(x: tf.Tensor2D): tf.Tensor2D {
+    const projection = this.device.projection;
+    return projection ? product(x, projection) : x;
+  }
+
+  private encode(t: Pick<BatchTensors, 'encoderInput' | 'masks'>, useMasks: boolean): { encoded: tf.Tensor2D; caches: BlockCache[]; headInput: tf.Tensor2D } {
+    const tied = this.layout.tied;
+    if (tied) {
+      const mean = product(t.encoderInput, this.device.get(tied.weight) as tf.Tensor2D);
+      const logVariance = tf.add(tf.zerosLike(mean), this.device.get(tied.encoderLogVariance)) as tf.Tensor2D;
+      return { encoded: tf.concat([mean, logVariance], 1), caches: [], headInput: t.encoderInput };
+    }
+    let hidden = t.encoderInput;
     const caches: BlockCache[] = [];
     this.layout.encoderBlocks.forEach((block, i) => {
       const { output, cache } = blockForward(this.device, block, hidden, useMasks ? t.masks[i] : null);
       caches.push(cache);
       hidden = output;
     });
-    return { encoded: denseForward(this.device, this.layout.encoderHead, hidden), caches, headInput: hidden };
+    return { encoded: denseForward(this.device, this.layout.encoderHead!, hidden), caches, headInput: hidden };
   }
 
   private decode(z: tf.Tensor2D): { decoded: tf.Tensor2D; caches: BlockCache[]; headInput: tf.Tensor2D } {
+    const tied = this.layout.tied;
+    if (tied) return { decoded: tf.matMul(z, this.device.get(tied.weight) as tf.Tensor2D, false, true), caches: [], headInput: z };
     let hidden = z;
     const caches: BlockCache[] = [];
     for (const block of this.layout.decoderBlocks) {
@@ -146,7 +168,7 @@ export class VaeModel {
       caches.push(cache);
       hidden = output;
     }
-    return { decoded: denseForward(this.device, this.layout.decoderHead, hidden), caches, headInput: hidden };
+    return { decoded: denseForward(this.device, this.layout.decoderHead!, hidden), caches, headInput: hidden };
   }
 
   private reconstruction(t: BatchTensors, decoded: tf.Tensor2D, geneProbe?: tf.Tensor): tf.Tensor1D {
@@ -208,11 +230,18 @@ export class VaeModel {
       }
       records.push({ kind: 'elementwise', name: this.layout.geneParameter, perExample: geneGrad });
 
-      let grad: tf.Tensor2D = denseBackward(this.device, this.layout.decoderHead, decoder.headInput, decodedGrad as tf.Tensor2D, records);
-      for (let i = this.layout.decoderBlocks.length - 1; i >= 0; i--) {
-        grad = blockBackward(this.device, this.layout.decoderBlocks[i], decoder.caches[i], grad, true, records)!;
+      const tied = this.layout.tied;
+      let sampleGrad: tf.Tensor2D;
+      if (tied) {
+        // The tied decoder z·Wᵀ passes dL/dz = dL/d(decoded)·W; its weight gradient is recorded with the encoder's.
+        sampleGrad = product(decodedGrad as tf.Tensor2D, this.device.get(tied.weight) as tf.Tensor2D);
+      } else {
+        let grad: tf.Tensor2D = denseBackward(this.device, this.layout.decoderHead!, decoder.headInput, decodedGrad as tf.Tensor2D, records);
+        for (let i = this.layout.decoderBlocks.length - 1; i >= 0; i--) {
+          grad = blockBackward(this.device, this.layout.decoderBlocks[i], decoder.caches[i], grad, true, records)!;
+        }
+        sampleGrad = grad;
       }
-      const sampleGrad = grad;
 
       // KL and the path through z: f(E) = klWeight · Σ KL_i + Σ ⟨∂L/∂z_i, z_i(E)⟩ has the
       // encoder-output gradient of the whole loss, because z depends on E only through the sample.
@@ -231,14 +260,28 @@ export class VaeModel {
       }
       const klSum = tf.sum(this.kl(q, t.noise));
 
+      // [xᵀ; 1ᵀ] serves the first trained layer only when that layer reads the data itself.
+      const firstInputTransposed = this.device.projection ? undefined : t.xTransposed;
       const blocks = this.layout.encoderBlocks;
-      if (blocks.length === 0) {
-        records.push({ kind: 'dense', layer: this.layout.encoderHead, input: t.x, augmentedInputTransposed: t.xTransposed, outputGrad: encodedGrad as tf.Tensor2D });
+      if (tied) {
+        const latentDim = this.config.latentDim;
+        const meanGrad = tf.slice(encodedGrad, [0, 0], [-1, latentDim]) as tf.Tensor2D;
+        records.push({
+          kind: 'shared',
+          name: tied.weight,
+          terms: [
+            { input: encoder.headInput, outputGrad: meanGrad },
+            { input: decodedGrad as tf.Tensor2D, outputGrad: q.sample },
+          ],
+        });
+        records.push({ kind: 'elementwise', name: tied.encoderLogVariance, perExample: tf.slice(encodedGrad, [0, latentDim], [-1, latentDim]) });
+      } else if (blocks.length === 0) {
+        records.push({ kind: 'dense', layer: this.layout.encoderHead!, input: encoder.headInput, augmentedInputTransposed: firstInputTransposed, outputGrad: encodedGrad as tf.Tensor2D });
       } else {
-        grad = denseBackward(this.device, this.layout.encoderHead, encoder.headInput, encodedGrad as tf.Tensor2D, records);
+        let grad = denseBackward(this.device, this.layout.encoderHead!, encoder.headInput, encodedGrad as tf.Tensor2D, records);
         for (let i = blocks.length - 1; i >= 0; i--) {
           const first = i === 0;
-          grad = blockBackward(this.device, blocks[i], encoder.caches[i], grad, !first, records, first ? t.xTransposed : undefined)!;
+          grad = blockBackward(this.device, blocks[i], encoder.caches[i], grad, !first, records, first ? firstInputTransposed : undefined)!;
         }
       }
 
@@ -278,7 +321,7 @@ export class VaeModel {
   encodeMeans(x: Float32Array, rows: number): Float32Array {
     return inScope(() => {
       const input = tf.tensor2d(x, [rows, this.config.nGenes]);
-      const { encoded } = this.encode({ x: input } as BatchTensors, false);
+      const { encoded } = this.encode({ encoderInput: this.encoderInput(input), masks: [] }, false);
       const [mean] = tf.split(encoded, 2, 1);
       return Float32Array.from(mean.dataSync() as Float32Array);
     });
@@ -291,8 +334,16 @@ export class VaeModel {
     return tf.tidy(() => Int32Array.from(assignComponents(tf.tensor2d(z, [rows, this.config.latentDim]), prior).dataSync()));
   }
 
-  /** Decoded mean expression of latent points [n, d] on the loadings' scale (see `decodedMean`), [n, G]. */
+  /**
+   * Decoded mean expression of latent points [n, d] on the loadings' scale (see `decodedMean`),
+   * [n, G]. A decoder of the projection's coordinates is mapped back to genes through the
+   * projection's orthonormal columns, which gives the gene-space point in their span.
+   */
   decodeMeans(z: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => decodedMean(this.config.likelihood, this.decode(z).decoded, this.config.nGenes));
+    return tf.tidy(() => {
+      const mean = decodedMean(this.config.likelihood, this.decode(z).decoded, reconstructionWidth(this.config));
+      const projection = this.device.projection;
+      return reconstructsProjection(this.config) && projection ? (tf.matMul(mean, projection, false, true) as tf.Tensor2D) : mean;
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { initBackend, type BackendChoice, type BackendInfo } from './backend.js';
-import type { VaeConfig } from './config.js';
+import { usesTransposedInput, type VaeConfig } from './config.js';
 import { withTransposedInput } from './data.js';
 import { networkLayout, ParameterSet } from './parameters.js';
 import type { GradientEngine } from './trainer.js';
@@ -13,7 +13,7 @@ export interface MessageEndpoint {
 }
 
 type Request =
-  | { type: 'init'; config: VaeConfig; backend: BackendChoice; parameters: [string, Float32Array][] }
+  | { type: 'init'; config: VaeConfig; backend: BackendChoice; parameters: [string, Float32Array][]; projection: Float32Array | null }
   | { type: 'upload' }
   | { type: 'gradients'; id: number; batch: Batch; klWeight: number; clipNorm: number | null }
   | { type: 'losses'; id: number; batch: Batch }
@@ -41,7 +41,7 @@ export function serveGradients(endpoint: MessageEndpoint): void {
           const backend = await initBackend(request.backend);
           const layout = networkLayout(request.config);
           parameters = new ParameterSet(layout.parameters, new Map(request.parameters));
-          model = new VaeModel(request.config, layout, parameters);
+          model = new VaeModel(request.config, layout, parameters, { projection: request.projection ?? undefined });
           endpoint.postMessage({ type: 'ready', backend } satisfies Reply);
           return;
         }
@@ -49,7 +49,8 @@ export function serveGradients(endpoint: MessageEndpoint): void {
           model!.upload(parameters!);
           return;
         case 'gradients': {
-          const result = model!.gradients(withTransposedInput(request.batch), { klWeight: request.klWeight, clipNorm: request.clipNorm });
+          const batch = usesTransposedInput(model!.config) ? withTransposedInput(request.batch) : request.batch;
+          const result = model!.gradients(batch, { klWeight: request.klWeight, clipNorm: request.clipNorm });
           const transfer = [...result.sums.values()].map((values) => values.buffer as ArrayBuffer);
           endpoint.postMessage({ type: 'gradients', id: request.id, result } satisfies Reply, transfer);
           return;
@@ -133,7 +134,7 @@ export class WorkerPool implements GradientEngine {
 
   /**
    * Starts `count` workers (or uses the endpoints `connect` returns, in tests) holding a model
-   * with `parameters`. The returned pool's `parameters` are shared memory: train with them, so
+   * with `parameters` (and the fixed input `projection`, when the model has one). The returned pool's `parameters` are shared memory: train with them, so
    * that every optimizer step is visible to the workers.
    */
   static async start(
@@ -141,7 +142,7 @@ export class WorkerPool implements GradientEngine {
     config: VaeConfig,
     parameters: ParameterSet,
     backend: BackendChoice,
-    connect?: () => MessageEndpoint,
+    { connect, projection = null }: { connect?: () => MessageEndpoint; projection?: Float32Array | null } = {},
   ): Promise<{ pool: WorkerPool; parameters: ParameterSet; backends: BackendInfo[] }> {
     const sharedValues = new Map<string, Float32Array>();
     for (const [name, values] of parameters.values) {
@@ -167,7 +168,7 @@ export class WorkerPool implements GradientEngine {
               if (reply.type === 'ready') resolve(reply.backend);
               if (reply.type === 'error' && reply.id === -1) reject(new Error(`gradient worker failed to start: ${reply.message}`));
             });
-            endpoint.postMessage({ type: 'init', config, backend, parameters: [...sharedValues] } satisfies Request);
+            endpoint.postMessage({ type: 'init', config, backend, parameters: [...sharedValues], projection } satisfies Request);
           }),
       ),
     );

@@ -6,9 +6,10 @@ import { writeJsonAtomic } from '../io/atomic.js';
 import { initBackend, type BackendInfo } from '../model/backend.js';
 import { isCountLikelihood, type Likelihood, type VaeConfig } from '../model/config.js';
 import { countStatistics, type TrainingData } from '../model/data.js';
+import { selectDenseColumns, topDispersionColumns } from '../model/gene-subset.js';
 import { readDenseColumn } from '../model/input.js';
 import { geneLoadings } from '../model/loadings.js';
-import { initParameters, type ParameterSet } from '../model/parameters.js';
+import { drawProjection, initParameters, type ParameterSet } from '../model/parameters.js';
 import { saveModel, type SavedNormalization } from '../model/saved.js';
 import { evaluateLosses, localEngine, stepsPerEpoch, train, type EpochRecord, type GradientEngine, type TrainingProgress } from '../model/trainer.js';
 import { WorkerPool } from '../model/worker-pool.js';
@@ -17,12 +18,13 @@ import { epsilonFor, noiseMultiplierFor } from '../privacy/accountant.js';
 import { datasetFingerprint } from '../privacy/fingerprint.js';
 import { PrivacyLedger } from '../privacy/ledger.js';
 import { SecureRandom } from '../privacy/secure-random.js';
+import { selectColumns } from '../matrix/csr.js';
 import { FILES } from '../run/layout.js';
 import type { StageContext, StageResult } from '../run/stage.js';
 import { readStageSummary } from '../run/runner.js';
 import { codeVersion } from '../run/versions.js';
 import { InputError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { deriveSeed, Rng } from '../util/rng.js';
 
 /** Files of the train stage besides those named in FILES. */
 export const TRAIN_FILES = {
@@ -94,9 +96,37 @@ interface LoadedInputs {
   sampleIds: string[];
   geneIds: string[];
   normalization: SavedNormalization;
+  /** Genes normalize selected, of which the model uses `geneIds`. */
+  genesAvailable: number;
   data: TrainingData;
   likelihood: Likelihood;
   likelihoodReason: string;
+}
+
+/**
+ * Columns of X for a model of `count` genes: the highly variable genes that rank highest by
+ * normalize's normalized dispersion in 02-normalize/var.arrow.
+ */
+function modelGeneColumns(ctx: StageContext, geneIds: string[], count: number): Int32Array {
+  const varPath = ctx.inputPath('normalize', FILES.var);
+  const genes = readFrame(varPath);
+  const flags = genes.highly_variable as ArrayLike<boolean | null> | undefined;
+  const dispersion = genes.dispersion_norm as ArrayLike<number | null> | undefined;
+  if (!flags || !dispersion) {
+    throw new InputError('var.arrow has no highly_variable or dispersion_norm column', { file: varPath }, 'rerun normalize, or leave --model-genes at 0 to use every gene');
+  }
+  const ids = (genes.gene_id as (string | null)[]).filter((_, j) => flags[j]).map(String);
+  if (ids.length !== geneIds.length || ids.some((id, j) => id !== geneIds[j])) {
+    throw new InputError('the highly variable genes in var.arrow differ from the genes of normalization.json', { file: varPath }, 'rerun normalize');
+  }
+  const ranked = Float64Array.from(Array.from(dispersion as ArrayLike<number | null>).filter((_, j) => flags[j]), (v) => (v === null ? Number.NaN : v));
+  return topDispersionColumns(ranked, count);
+}
+
+/** The normalization restricted to the model's genes, so that `genevae encode` aligns and scales only those. */
+function subsetNormalization(normalization: SavedNormalization, columns: Int32Array): SavedNormalization {
+  const pick = <T>(values: T[]) => Array.from(columns, (j) => values[j]);
+  return { ...normalization, geneIds: pick(normalization.geneIds), mean: pick(normalization.mean), std: pick(normalization.std) };
 }
 
 function validateOptions(options: TrainOptions): void {
@@ -142,7 +172,7 @@ function loadInputs(ctx: StageContext, options: TrainOptions): LoadedInputs {
   const obsPath = ctx.inputPath('normalize', FILES.obs);
   const sampleIds = (readFrame(obsPath).sample_id as (string | null)[]).map(String);
   const xPath = ctx.inputPath('normalize', FILES.X);
-  const x = readDenseColumn(xPath, 'values');
+  let x = readDenseColumn(xPath, 'values');
   if (x.nRows !== sampleIds.length) {
     throw new InputError(`X has ${x.nRows} rows but obs has ${sampleIds.length} samples`, { file: xPath }, 'rerun normalize');
   }
@@ -155,21 +185,30 @@ function loadInputs(ctx: StageContext, options: TrainOptions): LoadedInputs {
     }
   }
 
+  const subset = options.genes > 0 && options.genes < x.nCols ? modelGeneColumns(ctx, normalization.geneIds, options.genes) : null;
+  if (subset) x = selectDenseColumns(x, subset);
+  const modelNormalization = subset ? subsetNormalization(normalization, subset) : normalization;
+
   const countsPath = ctx.inputPath('normalize', FILES.counts);
-  const { likelihood, reason } = resolveLikelihood(options.likelihood, existsSync(countsPath), countsPath);
+  const { likelihood, reason } =
+    options.reconstruction === 'projection' && options.likelihood === 'auto'
+      ? { likelihood: 'gaussian' as const, reason: 'auto: the decoder reconstructs the input projection, which takes a Gaussian' }
+      : resolveLikelihood(options.likelihood, existsSync(countsPath), countsPath);
   let counts = null;
   let statistics = null;
   if (isCountLikelihood(likelihood)) {
     counts = tableToCsr(readTable(countsPath), countsPath);
-    if (counts.nRows !== x.nRows || counts.nCols !== x.nCols) {
-      throw new InputError(`counts are ${counts.nRows} x ${counts.nCols} but X is ${x.nRows} x ${x.nCols}`, { file: countsPath }, 'rerun normalize');
+    if (counts.nRows !== x.nRows || counts.nCols !== normalization.geneIds.length) {
+      throw new InputError(`counts are ${counts.nRows} x ${counts.nCols} but X is ${x.nRows} x ${normalization.geneIds.length}`, { file: countsPath }, 'rerun normalize');
     }
+    if (subset) counts = selectColumns(counts, subset);
     statistics = countStatistics(counts);
   }
   return {
     sampleIds,
-    geneIds: normalization.geneIds,
-    normalization,
+    geneIds: modelNormalization.geneIds,
+    normalization: modelNormalization,
+    genesAvailable: normalization.geneIds.length,
     data: {
       nSamples: x.nRows,
       nGenes: x.nCols,
@@ -253,8 +292,12 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
     likelihood: inputs.likelihood,
     prior: options.prior,
     mixtureComponents: options.prior === 'mixture' ? options.mixtureComponents : 1,
+    decoder: options.decoder,
+    inputProjection: options.inputProjection > 0 ? { dim: Math.min(options.inputProjection, data.nGenes), seed: deriveSeed(ctx.seed, 'input-projection') } : null,
+    reconstruction: options.reconstruction,
   };
   const { layout, parameters } = initParameters(config, rng.fork('init'));
+  const projection = config.inputProjection ? drawProjection(config.nGenes, config.inputProjection) : null;
   ctx.log.info(
     `VAE ${data.nGenes} genes → [${options.hiddenDims.join(', ')}] → ${options.latentDim} latent, ${inputs.likelihood} likelihood, ` +
       `${parameters.count()} parameters; ${split.train.length} training and ${split.validation.length} validation samples`,
@@ -339,13 +382,14 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
     warnings.push('trained without differential privacy (--no-dp): the model and its outputs are not privacy-protected');
   }
 
-  const model = new VaeModel(config, layout, parameters);
+  const selectOnValidation = split.validation.length > 0 && (options.earlyStopping === 'on' || (options.earlyStopping === 'auto' && !options.dp));
+  const model = new VaeModel(config, layout, parameters, { projection: projection ?? undefined });
   let engine: GradientEngine = localEngine(model);
   let pool: WorkerPool | null = null;
   let trainedParameters = parameters;
   if (options.workers > 1) {
     // Workers train on shared-memory parameters; they are copied back when training ends.
-    const started = await WorkerPool.start(options.workers, config, parameters, options.backend);
+    const started = await WorkerPool.start(options.workers, config, parameters, options.backend, { projection });
     pool = started.pool;
     engine = pool;
     trainedParameters = started.parameters;
@@ -373,6 +417,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
         learningRate: options.learningRate,
         klWarmupFraction: options.klWarmupFraction,
         beta: options.beta,
+        selectOnValidation,
         earlyStoppingPatience: options.earlyStoppingPatience,
         dp: dpSettings,
       },
@@ -409,7 +454,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   }
   bar.finish(result.stoppedEarlyAt ? `stopped early after epoch ${result.stoppedEarlyAt}, kept epoch ${result.bestEpoch}` : `kept epoch ${result.bestEpoch}`);
 
-  await writeOutputs(ctx, inputs, config, model, split, options, parameters, result.history, rng);
+  await writeOutputs(ctx, inputs, config, model, split, options, parameters, projection, result.history, rng);
   model.dispose();
 
   const last = result.history[result.history.length - 1];
@@ -479,6 +524,7 @@ async function writeOutputs(
   split: { train: Int32Array; validation: Int32Array },
   options: TrainOptions,
   parameters: ParameterSet,
+  projection: Float32Array | null,
   history: EpochRecord[],
   rng: Rng,
 ): Promise<void> {
@@ -525,7 +571,7 @@ async function writeOutputs(
     options: { ...options },
     genes: inputs.geneIds,
     normalization: inputs.normalization,
-  });
+  }, projection);
 }
 
 function loadingSample(n: number, rng: Rng): Int32Array {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/model/backend.js';
 import type { VaeConfig } from '../../src/model/config.js';
 import { lgammaNumber } from '../../src/model/likelihood.js';
-import { initParameters } from '../../src/model/parameters.js';
+import { drawProjection, initParameters } from '../../src/model/parameters.js';
 import { VaeModel, type Batch } from '../../src/model/vae.js';
 import { Rng } from '../../src/util/rng.js';
 import { referenceExampleGradient } from './reference.js';
@@ -57,6 +57,28 @@ const CASES: { label: string; config: VaeConfig }[] = [
     label: 'gaussian, linear encoder and decoder',
     config: { nGenes: 7, hiddenDims: [], latentDim: 2, dropout: 0, layerNorm: false, likelihood: 'gaussian', prior: 'normal', mixtureComponents: 1 },
   },
+  {
+    label: 'tied linear model, normal prior',
+    config: { nGenes: 9, hiddenDims: [], latentDim: 3, dropout: 0, layerNorm: false, likelihood: 'gaussian', prior: 'normal', mixtureComponents: 1, decoder: 'tied' },
+  },
+  {
+    label: 'tied linear model, mixture prior',
+    config: { nGenes: 8, hiddenDims: [], latentDim: 2, dropout: 0, layerNorm: false, likelihood: 'gaussian', prior: 'mixture', mixtureComponents: 3, decoder: 'tied' },
+  },
+  {
+    label: 'nb, input projection, linear decoder',
+    config: {
+      nGenes: 11, hiddenDims: [6], latentDim: 2, dropout: 0.2, layerNorm: true, likelihood: 'nb', prior: 'normal', mixtureComponents: 1,
+      decoder: 'linear', inputProjection: { dim: 5, seed: 3 },
+    },
+  },
+  {
+    label: 'gaussian, projection reconstructed, no hidden layer',
+    config: {
+      nGenes: 10, hiddenDims: [], latentDim: 2, dropout: 0, layerNorm: false, likelihood: 'gaussian', prior: 'normal', mixtureComponents: 1,
+      decoder: 'linear', inputProjection: { dim: 4, seed: 5 }, reconstruction: 'projection',
+    },
+  },
 ];
 
 function norm(values: Iterable<number>): number {
@@ -81,7 +103,8 @@ describe.each(CASES)('per-example gradients: $label', ({ config }) => {
   }
   const batch = randomBatch(config, rng);
   const klWeight = 0.7;
-  const reference = Array.from({ length: BATCH }, (_, i) => referenceExampleGradient(config, layout, parameters, batch, i, klWeight));
+  const projection = config.inputProjection ? drawProjection(config.nGenes, config.inputProjection) : null;
+  const reference = Array.from({ length: BATCH }, (_, i) => referenceExampleGradient(config, layout, parameters, batch, i, klWeight, projection));
   const referenceNorms = reference.map((grads) => norm([...grads.values()].flatMap((g) => Array.from(g))));
 
   it.each(['wasm', 'cpu'] as const)('norms match brute force on %s', async (backend) => {

@@ -2,14 +2,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { reconstructionLoss } from '../../src/model/likelihood.js';
 import type { BlockSpec, DenseSpec, NetworkLayout, ParameterSet } from '../../src/model/parameters.js';
 import { mixtureKl, normalKl, posterior } from '../../src/model/prior.js';
-import type { VaeConfig } from '../../src/model/config.js';
+import { reconstructsProjection, type VaeConfig } from '../../src/model/config.js';
 import { LAYER_NORM_EPSILON } from '../../src/model/network.js';
 import type { Batch } from '../../src/model/vae.js';
 import { inScope } from '../../src/model/scope.js';
 
 /**
  * The VAE's loss for one example written with plain tfjs ops and no hand-written backprop,
- * so that tf.grads gives an independent brute-force per-example gradient.
+ * so that tf.grads gives an independent brute-force per-example gradient. `projection` is the
+ * fixed input projection of a model that has one.
  */
 export function referenceExampleGradient(
   config: VaeConfig,
@@ -18,6 +19,7 @@ export function referenceExampleGradient(
   batch: Batch,
   example: number,
   klWeight: number,
+  projection: Float32Array | null = null,
 ): Map<string, Float32Array> {
   return inScope(() => {
     const names = layout.parameters.map((spec) => spec.name);
@@ -27,7 +29,10 @@ export function referenceExampleGradient(
     const x = tf.tensor2d(row(batch.x, genes), [1, genes]);
     const noise = tf.tensor2d(row(batch.noise, config.latentDim), [1, config.latentDim]);
     const count = config.likelihood !== 'gaussian';
-    const target = count ? tf.tensor2d(row(batch.counts!, genes), [1, genes]) : x;
+    const projected = projection && layout.projection ? tf.matMul(x, tf.tensor2d(projection, layout.projection.shape as [number, number])) : x;
+    let target = x;
+    if (count) target = tf.tensor2d(row(batch.counts!, genes), [1, genes]);
+    else if (reconstructsProjection(config)) target = projected;
     const logLibrary = count ? tf.tensor2d([batch.logLibrary![example]], [1, 1]) : null;
     const logFactorialSum = count ? tf.tensor1d([batch.logFactorialSum![example]]) : null;
 
@@ -43,13 +48,23 @@ export function referenceExampleGradient(
         const h = tf.relu(y);
         return mask ? tf.mul(h, tf.tensor2d(row(mask, spec.dense.outputDim), [1, spec.dense.outputDim])) : h;
       };
-      let h: tf.Tensor = x;
-      layout.encoderBlocks.forEach((spec, i) => (h = block(spec, h, batch.masks[i])));
-      const q = posterior(dense(layout.encoderHead, h) as tf.Tensor2D, noise);
-      h = q.sample;
-      for (const spec of layout.decoderBlocks) h = block(spec, h, null);
+      let h: tf.Tensor = projected;
+      let q;
+      let decoded: tf.Tensor2D;
+      if (layout.tied) {
+        const weight = p.get(layout.tied.weight) as tf.Tensor2D;
+        const logVariance = tf.reshape(p.get(layout.tied.encoderLogVariance)!, [1, config.latentDim]);
+        q = posterior(tf.concat([tf.matMul(h as tf.Tensor2D, weight), logVariance], 1), noise);
+        decoded = tf.matMul(q.sample, tf.transpose(weight));
+      } else {
+        layout.encoderBlocks.forEach((spec, i) => (h = block(spec, h, batch.masks[i])));
+        q = posterior(dense(layout.encoderHead!, h) as tf.Tensor2D, noise);
+        h = q.sample;
+        for (const spec of layout.decoderBlocks) h = block(spec, h, null);
+        decoded = dense(layout.decoderHead!, h) as tf.Tensor2D;
+      }
       const reconstruction = reconstructionLoss(config.likelihood, {
-        decoded: dense(layout.decoderHead, h) as tf.Tensor2D,
+        decoded,
         target,
         geneParameter: p.get(layout.geneParameter)!,
         logLibrary,

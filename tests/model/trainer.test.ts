@@ -28,6 +28,7 @@ const SETTINGS: TrainerSettings = {
   learningRate: 3e-3,
   klWarmupFraction: 0.5,
   beta: 1,
+  selectOnValidation: true,
   earlyStoppingPatience: 0,
   dp: null,
 };

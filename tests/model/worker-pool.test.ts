@@ -41,7 +41,7 @@ describe('WorkerPool', () => {
     const expected = single.gradients(batch, { klWeight: 0.5, clipNorm: 3 });
     single.dispose();
 
-    const { pool } = await WorkerPool.start(3, config, parameters, 'wasm', inThreadWorker);
+    const { pool } = await WorkerPool.start(3, config, parameters, 'wasm', { connect: inThreadWorker });
     const actual = await pool.gradients(batch, { klWeight: 0.5, clipNorm: 3 });
     await pool.close();
     for (const [name, values] of expected.sums) {
@@ -53,7 +53,7 @@ describe('WorkerPool', () => {
 
   it('sees optimizer steps through shared parameters', async () => {
     const { parameters } = initParameters(config, new Rng(1));
-    const { pool, parameters: shared } = await WorkerPool.start(2, config, parameters, 'wasm', inThreadWorker);
+    const { pool, parameters: shared } = await WorkerPool.start(2, config, parameters, 'wasm', { connect: inThreadWorker });
     const batch = batchOf(8);
     const before = await pool.gradients(batch, { klWeight: 1, clipNorm: null });
     shared.get('decoder.head.bias').fill(0.5);
