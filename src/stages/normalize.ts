@@ -123,7 +123,8 @@ export async function runNormalize(ctx: StageContext, options: NormalizeOptions)
       'lower --min-samples-per-gene or check the input',
     );
   }
-  const kept = selectColumns(input, keptGenes);
+  // Selecting every column would only copy the matrix, which at 50,000 samples is hundreds of MB.
+  const kept = keptGenes.length === input.nCols ? input : selectColumns(input, keptGenes);
 
   // Bring every input kind to the natural-log scale that the rest of the pipeline expects.
   let logData: CsrMatrix;
@@ -182,12 +183,20 @@ export async function runNormalize(ctx: StageContext, options: NormalizeOptions)
         : `all ${logData.nCols} genes kept (fewer than the ${options.nTopGenes} requested)`,
   });
 
-  const hvgLog = selectColumns(logData, hvg);
-  const { mean, std } = columnMeanStd(hvgLog);
+  // The sparse outputs are written first, so that their serialized copies are released before
+  // the dense matrix exists: each writeTable holds the whole file in memory once.
+  if (inputKind === 'counts') writeTable(join(ctx.outputDir, FILES.counts), csrToTable(selectColumns(kept, hvg)));
+  writeTable(join(ctx.outputDir, 'lognorm.arrow'), csrToTable(logData));
+
+  // Statistics of every kept gene, then of the selected ones: the same sums in the same order as
+  // on the selected columns, without a named copy of them that would outlive the scaling.
+  const allGenes = columnMeanStd(logData);
+  const mean = Float64Array.from(hvg, (j) => allGenes.mean[j]);
+  const std = Float64Array.from(hvg, (j) => allGenes.std[j]);
   let constantGenes = 0;
   for (let j = 0; j < std.length; j++) if (std[j] === 0) constantGenes++;
   if (constantGenes > 0) warnings.push(`${constantGenes} selected gene(s) are constant across samples; they scale to 0`);
-  const scaled = scaleToDense(hvgLog, { mean, std, clip: options.clip }, options.scale);
+  const scaled = scaleToDense(selectColumns(logData, hvg), { mean, std, clip: options.clip }, options.scale);
   steps.push({
     step: 'scale',
     applied: options.scale,
@@ -217,8 +226,6 @@ export async function runNormalize(ctx: StageContext, options: NormalizeOptions)
 
   const hvgIds = Array.from(hvg, (j) => keptIds[j]);
   writeTable(join(ctx.outputDir, FILES.X), denseToTable(scaled.matrix, 'values', undefined, { 'genevae.genes': 'highly_variable' }));
-  writeTable(join(ctx.outputDir, 'lognorm.arrow'), csrToTable(logData));
-  if (inputKind === 'counts') writeTable(join(ctx.outputDir, FILES.counts), csrToTable(selectColumns(kept, hvg)));
 
   const parameters: NormalizationParameters = {
     formatVersion: 1,
