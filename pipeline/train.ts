@@ -1,44 +1,73 @@
+/**
+ * Model size preset. 'standard' is the MLP VAE the other options describe. 'compact' is the
+ * tied linear VAE (probabilistic PCA as a VAE) on a few hundred of the most variable genes, with
+ * a Gaussian likelihood on the standardized values: it has about a thousand trainable parameters
+ * instead of about half a million, which DP-SGD needs because its noise grows with the square
+ * root of the parameter count.
+ */
+export type ArchitectureChoice = 'auto' | 'standard' | 'compact';
+
 /** Options of the train stage: the VAE and its differentially private training. */
 export interface TrainOptions {
   /**
-   * Genes the model reads and reconstructs: the highly variable genes with the highest
-   * normalized dispersion (normalize's ranking); 0 for every gene normalize selected. Default 0.
+   * Model size preset. 'auto' takes 'compact' with DP and 'standard' without. The compact model
+   * ignores hiddenDims, dropout, layerNorm, decoder, inputProjection and reconstruction. It
+   * needs standardized input (normalize's default scaling), so with --no-scale 'auto' takes
+   * 'standard'. Default 'auto'.
    */
-  genes: number;
+  architecture: ArchitectureChoice;
+  /**
+   * Genes the model reads and reconstructs: the highly variable genes with the highest
+   * normalized dispersion (normalize's ranking). 0 takes every gene normalize selected. 'auto'
+   * takes every gene for the standard model. For the compact model it takes the most genes,
+   * within COMPACT_DEFAULTS' bounds, whose planned noise-to-signal ratio stays at or below its
+   * target. Default 'auto'.
+   */
+  genes: number | 'auto';
   /** Latent dimensions. Default 10. */
   latentDim: number;
-  /** Widths of the encoder's hidden layers; the decoder uses them in reverse order. Default [128]. */
+  /** Widths of the encoder's hidden layers; the decoder uses them in reverse order. Standard model only. Default [128]. */
   hiddenDims: number[];
   /** Dropout rate on the encoder's hidden layers during training, in [0, 1). Default 0.1 (as scVI). */
   dropout: number;
   /** Layer normalization before each hidden ReLU (never batch normalization, which mixes examples). Default true. */
   layerNorm: boolean;
   /**
-   * Decoder: 'mlp' mirrors the encoder's hidden layers; 'linear' maps the latent straight to the
-   * genes (scVI's LDVAE); 'tied' shares one weight matrix between a linear encoder and a linear
-   * decoder (probabilistic PCA as a VAE; Gaussian likelihood, no hidden layers).
+   * Decoder of the standard model: 'mlp' mirrors the encoder's hidden layers; 'linear' maps the
+   * latent straight to the genes (scVI's LDVAE); 'tied' shares one weight matrix between a
+   * linear encoder and a linear decoder (the compact model's form; Gaussian, no hidden layers).
+   * Default 'mlp'.
    */
   decoder: 'mlp' | 'linear' | 'tied';
-  /** Width of a fixed random projection of the genes in front of the encoder (drawn from the seed, never trained); 0 for none. */
+  /** Width of a fixed random projection of the genes in front of the encoder (drawn from the seed, never trained); 0 for none. Default 0. */
   inputProjection: number;
-  /** What the decoder reconstructs: 'genes', or 'projection' (the input projection's coordinates, Gaussian likelihood only). */
+  /** What the decoder reconstructs: 'genes', or 'projection' (the input projection's coordinates, Gaussian likelihood only). Default 'genes'. */
   reconstruction: 'genes' | 'projection';
   /**
    * Likelihood of the data: 'gaussian' on normalized values, 'nb' or 'zinb' on raw counts with
-   * the library size as offset. 'auto' takes 'nb' when normalize kept raw counts, else 'gaussian'.
-   * Default 'auto'.
+   * the library size as offset. 'auto' takes 'gaussian' for the compact model, else 'nb' when
+   * normalize kept raw counts and 'gaussian' otherwise. Default 'auto'.
    */
   likelihood: 'auto' | 'gaussian' | 'nb' | 'zinb';
   /** Prior over the latent space: 'normal' (standard normal) or 'mixture' (Gaussian mixture with learned means and variances). Default 'normal'. */
   prior: 'normal' | 'mixture';
   /** Components of the mixture prior. Default 10. */
   mixtureComponents: number;
-  /** Passes over the training samples (the maximum when early stopping ends training sooner). Default 100. */
-  epochs: number;
-  /** Batch size; with DP the expected batch size of Poisson sampling, so the rate is batchSize / training samples. Default 128. */
-  batchSize: number;
-  /** Adam learning rate. Default 1e-3. */
-  learningRate: number;
+  /**
+   * Passes over the training samples (the maximum when early stopping ends training sooner).
+   * 'auto' takes STANDARD_SCHEDULE.epochs for the standard model, and for the compact model as
+   * many as give COMPACT_DEFAULTS.steps optimizer steps. Default 'auto'.
+   */
+  epochs: number | 'auto';
+  /**
+   * Batch size; with DP the expected batch size of Poisson sampling, so the rate is batchSize /
+   * training samples. 'auto' takes STANDARD_SCHEDULE.batchSize for the standard model, and for
+   * the compact model the larger of COMPACT_DEFAULTS.minBatchSize and half the training samples
+   * (all of them when there are fewer). Default 'auto'.
+   */
+  batchSize: number | 'auto';
+  /** Adam learning rate; 'auto' takes STANDARD_SCHEDULE.learningRate or COMPACT_DEFAULTS.learningRate. Default 'auto'. */
+  learningRate: number | 'auto';
   /** Fraction of the planned optimizer steps over which the KL weight rises linearly from 0 to beta. Default 0.25. */
   klWarmupFraction: number;
   /** Weight of the KL term at the end of warm-up (beta-VAE). Default 1. */
@@ -75,7 +104,8 @@ export interface TrainOptions {
 }
 
 export const TRAIN_DEFAULTS: TrainOptions = {
-  genes: 0,
+  architecture: 'auto',
+  genes: 'auto',
   latentDim: 10,
   hiddenDims: [128],
   dropout: 0.1,
@@ -86,9 +116,9 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   likelihood: 'auto',
   prior: 'normal',
   mixtureComponents: 10,
-  epochs: 100,
-  batchSize: 128,
-  learningRate: 1e-3,
+  epochs: 'auto',
+  batchSize: 'auto',
+  learningRate: 'auto',
   klWarmupFraction: 0.25,
   beta: 1,
   validationFraction: 0.1,
@@ -104,3 +134,35 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   backend: 'auto',
   workers: 1,
 };
+
+/** What 'auto' batch size, epochs and learning rate mean for the standard model. */
+export const STANDARD_SCHEDULE = {
+  batchSize: 128,
+  epochs: 100,
+  learningRate: 1e-3,
+} as const;
+
+/**
+ * The rules behind the compact model's 'auto' values. They were chosen by measuring DP runs at
+ * epsilon 8 on the demo cohort and four labelled public cohorts of 63 to 700 samples (the
+ * numbers are in docs/privacy.md).
+ * - Few, large steps: the noise added to each step's average gradient grows with the square
+ *   root of the steps for a fixed epsilon, so 60 steps over large Poisson batches learn more
+ *   than hundreds of small ones. Full-batch steps suit cohorts of a few hundred samples.
+ * - Genes: the noise-to-signal ratio of a step is sigma * sqrt(P) / (q * n) for P trainable
+ *   parameters, q the sampling rate and n training samples. Runs whose planned ratio was above
+ *   about 3 learned less than the untrained model, so the gene count is the largest that keeps
+ *   it at or below 2, and never more than 256 (the most variable genes carry the structure).
+ */
+export const COMPACT_DEFAULTS = {
+  /** Optimizer steps planned when epochs is 'auto'. */
+  steps: 60,
+  /** Smallest expected batch when batchSize is 'auto' (all training samples when there are fewer). */
+  minBatchSize: 256,
+  learningRate: 1e-2,
+  /** Bounds of the 'auto' gene count. */
+  minGenes: 16,
+  maxGenes: 256,
+  /** Largest planned noise-to-signal ratio the 'auto' gene count accepts. */
+  noiseToSignalTarget: 2,
+} as const;

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
+import { COMPACT_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
 import { PIPELINE_DEFAULTS } from '../../pipeline/index.js';
 import { runTrain } from '../stages/train.js';
 import { parseChoice, parseInteger, parseIntegerList, parseNumber, pickDefined } from './parse.js';
@@ -13,20 +13,36 @@ function parseHiddenDims(raw: string): number[] {
   return raw.trim().toLowerCase() === 'none' ? [] : parseIntegerList(raw);
 }
 
+/** Wraps a number parser so that it also accepts 'auto'. */
+function orAuto(parse: (raw: string) => number) {
+  return (raw: string): number | 'auto' => (raw.trim().toLowerCase() === 'auto' ? 'auto' : parse(raw));
+}
+
 /** Adds the train stage's options; `genevae run` composes them with the other stages'. */
 export function addTrainOptions(command: Command): Command {
   return command
-    .option('--model-genes <n>', `genes the VAE reads and reconstructs: the n highly variable genes with the highest normalized dispersion; 0 for all that normalize selected (default: ${d.genes})`, parseInteger(0))
+    .option(
+      '--architecture <kind>',
+      `model size: standard (the MLP VAE the options below describe), compact (tied linear VAE on the most variable genes, ` +
+        `about a thousand parameters, for DP), or auto (compact with DP, standard without) (default: ${d.architecture})`,
+      parseChoice(['auto', 'standard', 'compact'] as const),
+    )
+    .option(
+      '--model-genes <n>',
+      `genes the VAE reads and reconstructs: the n highly variable genes with the highest normalized dispersion, 0 for all that normalize selected, ` +
+        `or auto (all for the standard model; for the compact model the most, up to ${COMPACT_DEFAULTS.maxGenes}, that keep the DP noise-to-signal ratio at or below ${COMPACT_DEFAULTS.noiseToSignalTarget}) (default: ${d.genes})`,
+      orAuto(parseInteger(0)),
+    )
     .option('--latent-dim <dims>', `latent dimensions of the VAE (default: ${d.latentDim})`, parseInteger(1))
     .option(
       '--hidden-dims <widths>',
-      `comma-separated widths of the encoder's hidden layers, or 'none' for a linear encoder; an mlp decoder mirrors them (default: ${d.hiddenDims.join(',')})`,
+      `standard model: comma-separated widths of the encoder's hidden layers, or 'none' for a linear encoder; an mlp decoder mirrors them (default: ${d.hiddenDims.join(',')})`,
       parseHiddenDims,
     )
     .option('--dropout <rate>', `dropout rate on the encoder's hidden layers, in [0, 1) (default: ${d.dropout})`, parseNumber(0, 0.99))
     .option(
       '--decoder <kind>',
-      `decoder: mlp (mirrors the encoder's hidden layers), linear (latent straight to genes, as scVI's LDVAE) or tied (linear encoder and decoder sharing one weight matrix, probabilistic PCA as a VAE) (default: ${d.decoder})`,
+      `standard model's decoder: mlp (mirrors the encoder's hidden layers), linear (latent straight to genes, as scVI's LDVAE) or tied (linear encoder and decoder sharing one weight matrix, probabilistic PCA as a VAE) (default: ${d.decoder})`,
       parseChoice(['mlp', 'linear', 'tied'] as const),
     )
     .option('--input-projection <width>', `width of a fixed random projection of the genes in front of the encoder, drawn from the seed and never trained; 0 for none (default: ${d.inputProjection})`, parseInteger(0))
@@ -34,23 +50,36 @@ export function addTrainOptions(command: Command): Command {
     .option('--no-layer-norm', 'do not apply layer normalization in the hidden layers (default: apply it)')
     .option(
       '--likelihood <kind>',
-      `decoder likelihood: gaussian on normalized values, nb or zinb on raw counts, auto for nb when the input holds counts and gaussian otherwise (default: ${d.likelihood})`,
+      `decoder likelihood: gaussian on normalized values, nb or zinb on raw counts, or auto (gaussian for the compact model; otherwise nb when the input holds counts, else gaussian) (default: ${d.likelihood})`,
       parseChoice(['auto', 'gaussian', 'nb', 'zinb'] as const),
     )
     .option('--prior <kind>', `latent prior: normal, or mixture (Gaussian mixture with learned means and variances) (default: ${d.prior})`, parseChoice(['normal', 'mixture'] as const))
     .option('--mixture-components <k>', `components of the mixture prior (default: ${d.mixtureComponents})`, parseInteger(1))
-    .option('--epochs <n>', `maximum passes over the training samples (default: ${d.epochs})`, parseInteger(1))
-    .option('--batch-size <n>', `batch size; with DP the expected size of each Poisson batch (default: ${d.batchSize})`, parseInteger(1))
-    .option('--learning-rate <rate>', `Adam learning rate (default: ${d.learningRate})`, parseNumber(0, Infinity, { exclusiveMin: true }))
+    .option(
+      '--epochs <n>',
+      `maximum passes over the training samples, or auto (${STANDARD_SCHEDULE.epochs} for the standard model, about ${COMPACT_DEFAULTS.steps} optimizer steps for the compact one) (default: ${d.epochs})`,
+      orAuto(parseInteger(1)),
+    )
+    .option(
+      '--batch-size <n>',
+      `batch size, with DP the expected size of each Poisson batch, or auto (${STANDARD_SCHEDULE.batchSize} for the standard model; ` +
+        `for the compact one the larger of ${COMPACT_DEFAULTS.minBatchSize} and half the training samples) (default: ${d.batchSize})`,
+      orAuto(parseInteger(1)),
+    )
+    .option(
+      '--learning-rate <rate>',
+      `Adam learning rate, or auto (${STANDARD_SCHEDULE.learningRate} for the standard model, ${COMPACT_DEFAULTS.learningRate} for the compact one) (default: ${d.learningRate})`,
+      orAuto(parseNumber(0, Infinity, { exclusiveMin: true })),
+    )
     .option('--kl-warmup <fraction>', `fraction of the planned steps over which the KL weight rises from 0 to beta (default: ${d.klWarmupFraction})`, parseNumber(0, 1))
     .option('--beta <weight>', `weight of the KL term after warm-up (default: ${d.beta})`, parseNumber(0))
-    .option('--validation-fraction <fraction>', `fraction of samples held out for the validation ELBO and early stopping, 0 for none (default: ${d.validationFraction})`, parseNumber(0, 0.9))
+    .option('--validation-fraction <fraction>', `fraction of samples held out for the validation ELBO, the membership-inference audit and early stopping, 0 for none (default: ${d.validationFraction})`, parseNumber(0, 0.9))
     .option(
       '--early-stopping <mode>',
       `early stopping and best-epoch selection on the validation loss: on, off, or auto (off with DP, where the validation samples would steer the weights outside the guarantee; on without) (default: ${d.earlyStopping})`,
       parseChoice(['auto', 'on', 'off'] as const),
     )
-    .option('--early-stopping-patience <epochs>', `epochs without a better validation loss before training stops, 0 to never stop early (default: ${d.earlyStoppingPatience})`, parseInteger(0))
+    .option('--early-stopping-patience <epochs>', `with early stopping on, epochs without a better validation loss before training stops, 0 to only keep the best epoch (default: ${d.earlyStoppingPatience})`, parseInteger(0))
     .option('--no-dp', 'train without differential privacy (the model is then not privacy-protected)')
     .option('--clip-norm <norm>', `per-example gradient clipping norm C of DP-SGD (default: ${d.clipNorm})`, parseNumber(0, Infinity, { exclusiveMin: true }))
     .option('--noise-multiplier <sigma>', 'DP-SGD noise standard deviation divided by C (default: calibrated from --target-epsilon)', parseNumber(0, Infinity, { exclusiveMin: true }))
@@ -64,6 +93,7 @@ export function addTrainOptions(command: Command): Command {
 /** Collects the train options set on the command line; unset ones are left out so that the defaults apply. */
 export function trainOptionsFrom(parsed: Record<string, unknown>): Partial<TrainOptions> {
   const out = pickDefined<TrainOptions>(parsed, [
+    'architecture',
     'latentDim',
     'hiddenDims',
     'dropout',
@@ -87,7 +117,7 @@ export function trainOptionsFrom(parsed: Record<string, unknown>): Partial<Train
     'accountant',
     'backend',
   ]);
-  if (parsed.modelGenes !== undefined) out.genes = parsed.modelGenes as number;
+  if (parsed.modelGenes !== undefined) out.genes = parsed.modelGenes as number | 'auto';
   if (parsed.klWarmup !== undefined) out.klWarmupFraction = parsed.klWarmup as number;
   if (parsed.trainWorkers !== undefined) out.workers = parsed.trainWorkers as number;
   if (parsed.layerNorm === false) out.layerNorm = false;

@@ -76,6 +76,8 @@ export interface TrainResult {
   stoppedEarlyAt: number | null;
   plannedSteps: number;
   warmupSteps: number;
+  /** With DP, over the whole run: examples whose gradient norm exceeded C, examples seen, and their mean gradient norm before clipping. */
+  clipping: { clipped: number; examples: number; meanNorm: number } | null;
 }
 
 /** Progress visible to the caller while training runs, so a failure can be recorded accurately. */
@@ -167,6 +169,8 @@ export async function train(
   let best: { loss: number; epoch: number; parameters: ParameterSet } | null = null;
   let epochsWithoutImprovement = 0;
   let stoppedEarlyAt: number | null = null;
+  const clipping = dp ? { clipped: 0, examples: 0, meanNorm: 0 } : null;
+  let normSum = 0;
 
   for (let epoch = 1; epoch <= settings.epochs; epoch++) {
     const started = performance.now();
@@ -204,7 +208,13 @@ export async function train(
         klSum += result.klSum;
         lossSum += result.reconstructionSum + klWeight * result.klSum;
         examples += rows.length;
-        if (dp && result.norms) for (const n of result.norms) if (n > dp.clipNorm) clipped++;
+        if (dp && result.norms) {
+          for (const n of result.norms) {
+            if (n > dp.clipNorm) clipped++;
+            normSum += n;
+          }
+          clipping!.examples += result.norms.length;
+        }
       }
 
       if (!dp && !result) continue;
@@ -239,6 +249,7 @@ export async function train(
       clippedFraction: dp ? clipped / Math.max(examples, 1) : null,
       seconds: (performance.now() - started) / 1000,
     };
+    if (clipping) clipping.clipped += clipped;
     history.push(record);
     hooks.onEpoch?.(record);
     if (examples > 0 && !Number.isFinite(record.trainLoss)) {
@@ -278,5 +289,6 @@ export async function train(
     stoppedEarlyAt,
     plannedSteps,
     warmupSteps,
+    clipping: clipping ? { ...clipping, meanNorm: normSum / Math.max(clipping.examples, 1) } : null,
   };
 }

@@ -1,16 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { TrainOptions } from '../../pipeline/train.js';
 import { denseToTable, frameToTable, readFrame, readTable, tableToCsr, writeFrame, writeTable } from '../io/arrow.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { initBackend, type BackendInfo } from '../model/backend.js';
-import { isCountLikelihood, type Likelihood, type VaeConfig } from '../model/config.js';
-import { countStatistics, type TrainingData } from '../model/data.js';
-import { selectDenseColumns, topDispersionColumns } from '../model/gene-subset.js';
-import { readDenseColumn } from '../model/input.js';
+import { decoderKind, reconstructsProjection, type Likelihood, type VaeConfig } from '../model/config.js';
+import type { TrainingData } from '../model/data.js';
+import { compareWithUntrained, DIAGNOSTIC_MAX_SAMPLES, diagnosticRows, takeRows, type UntrainedComparison } from '../model/diagnostics.js';
+import type { DpSettings } from '../model/dpsgd.js';
 import { geneLoadings } from '../model/loadings.js';
-import { drawProjection, initParameters, type ParameterSet } from '../model/parameters.js';
-import { saveModel, type SavedNormalization } from '../model/saved.js';
+import { drawProjection, initParameters, type NetworkLayout, type ParameterSet } from '../model/parameters.js';
+import { noiseToSignal, parameterCount, resolveArchitecture, resolveGenes, resolveSchedule, type Architecture } from '../model/plan.js';
+import { saveModel } from '../model/saved.js';
 import { evaluateLosses, localEngine, stepsPerEpoch, train, type EpochRecord, type GradientEngine, type TrainingProgress } from '../model/trainer.js';
 import { WorkerPool } from '../model/worker-pool.js';
 import { VaeModel } from '../model/vae.js';
@@ -18,13 +18,13 @@ import { epsilonFor, noiseMultiplierFor } from '../privacy/accountant.js';
 import { datasetFingerprint } from '../privacy/fingerprint.js';
 import { PrivacyLedger } from '../privacy/ledger.js';
 import { SecureRandom } from '../privacy/secure-random.js';
-import { selectColumns } from '../matrix/csr.js';
 import { FILES } from '../run/layout.js';
 import type { StageContext, StageResult } from '../run/stage.js';
 import { readStageSummary } from '../run/runner.js';
 import { codeVersion } from '../run/versions.js';
 import { InputError } from '../util/errors.js';
 import { deriveSeed, Rng } from '../util/rng.js';
+import { loadNormalizedInputs, modelInputs, resolveLikelihood, type ModelInputs } from './train-inputs.js';
 
 /** Files of the train stage besides those named in FILES. */
 export const TRAIN_FILES = {
@@ -61,7 +61,39 @@ export interface TrainPrivacy {
   randomness: 'system' | 'seeded';
   /** Samples the guarantee is about (the training split) and what it leaves out. */
   protectedSamples: number;
+  /**
+   * Held-out validation samples whose losses chose the kept weights or stopped training, which
+   * is outside the guarantee (their rows have split = validation in sample_losses.arrow); 0 when
+   * the last weights were kept.
+   */
+  selectionSamples: number;
   note: string;
+}
+
+/** Values the 'auto' options resolved to for this run, with one sentence per choice. */
+export interface ResolvedTraining {
+  architecture: Architecture;
+  genes: number;
+  batchSize: number;
+  epochs: number;
+  learningRate: number;
+  /** Whether validation losses chose the kept weights and could stop training early. */
+  earlyStopping: boolean;
+  reasons: string[];
+}
+
+/** How much room the data had in each DP-SGD step. */
+export interface DpDiagnostics {
+  /**
+   * Expected norm of the Gaussian noise in a step's averaged gradient divided by the clipping
+   * norm C, sigma * sqrt(P) / (q * n): the clipped gradients' average is at most C, so above
+   * about 1 the noise outweighs what the data contribute to any one step.
+   */
+  noiseToSignal: number;
+  /** Share of per-example gradients whose norm exceeded C, over the whole run. */
+  clippedFraction: number;
+  /** Mean per-example gradient norm before clipping divided by C; far above 1, every example is scaled to norm C and C only sets the step size. */
+  meanGradientNormToClip: number;
 }
 
 /** Summary of the train stage (03-train/summary.json → summary). */
@@ -69,16 +101,24 @@ export interface TrainSummary {
   nSamples: number;
   nTrain: number;
   nValidation: number;
+  /** Genes the model reads and reconstructs. */
   nGenes: number;
+  /** Genes normalize selected, of which the model uses the nGenes most variable. */
+  nGenesAvailable: number;
   likelihood: Likelihood;
   /** Why this likelihood: set by option, or chosen from the input kind. */
   likelihoodReason: string;
   architecture: VaeConfig;
+  /** The model in words, e.g. for the report's methods paragraph. */
+  modelDescription: string;
+  resolved: ResolvedTraining;
   parameterCount: number;
   epochsPlanned: number;
   epochsRun: number;
-  /** Epoch whose weights were kept (best validation loss). */
+  /** Epoch whose weights were kept: the best validation epoch with early stopping, else the last. */
   bestEpoch: number;
+  /** 'best-validation' when validation losses chose the weights, 'last' when the last weights were kept. */
+  weightsKept: 'best-validation' | 'last';
   /** Epoch after which early stopping ended training; null when every epoch ran. */
   earlyStopEpoch: number | null;
   klWarmupSteps: number;
@@ -86,140 +126,38 @@ export interface TrainSummary {
   finalValidationLoss: number | null;
   finalReconstruction: number;
   finalKl: number;
+  /** DP-SGD's noise and clipping in this run; null without DP. */
+  dpDiagnostics: DpDiagnostics | null;
+  /** The trained latents against the same model's untrained latents (see UntrainedComparison). */
+  untrainedComparison: UntrainedComparison;
   backend: BackendInfo;
   workers: number;
   seconds: { total: number; training: number; perEpoch: number };
   privacy: TrainPrivacy;
 }
 
-interface LoadedInputs {
-  sampleIds: string[];
-  geneIds: string[];
-  normalization: SavedNormalization;
-  /** Genes normalize selected, of which the model uses `geneIds`. */
-  genesAvailable: number;
-  data: TrainingData;
-  likelihood: Likelihood;
-  likelihoodReason: string;
-}
-
-/**
- * Columns of X for a model of `count` genes: the highly variable genes that rank highest by
- * normalize's normalized dispersion in 02-normalize/var.arrow.
- */
-function modelGeneColumns(ctx: StageContext, geneIds: string[], count: number): Int32Array {
-  const varPath = ctx.inputPath('normalize', FILES.var);
-  const genes = readFrame(varPath);
-  const flags = genes.highly_variable as ArrayLike<boolean | null> | undefined;
-  const dispersion = genes.dispersion_norm as ArrayLike<number | null> | undefined;
-  if (!flags || !dispersion) {
-    throw new InputError('var.arrow has no highly_variable or dispersion_norm column', { file: varPath }, 'rerun normalize, or leave --model-genes at 0 to use every gene');
-  }
-  const ids = (genes.gene_id as (string | null)[]).filter((_, j) => flags[j]).map(String);
-  if (ids.length !== geneIds.length || ids.some((id, j) => id !== geneIds[j])) {
-    throw new InputError('the highly variable genes in var.arrow differ from the genes of normalization.json', { file: varPath }, 'rerun normalize');
-  }
-  const ranked = Float64Array.from(Array.from(dispersion as ArrayLike<number | null>).filter((_, j) => flags[j]), (v) => (v === null ? Number.NaN : v));
-  return topDispersionColumns(ranked, count);
-}
-
-/** The normalization restricted to the model's genes, so that `genevae encode` aligns and scales only those. */
-function subsetNormalization(normalization: SavedNormalization, columns: Int32Array): SavedNormalization {
-  const pick = <T>(values: T[]) => Array.from(columns, (j) => values[j]);
-  return { ...normalization, geneIds: pick(normalization.geneIds), mean: pick(normalization.mean), std: pick(normalization.std) };
-}
-
 function validateOptions(options: TrainOptions): void {
   const check = (ok: boolean, message: string, hint: string) => {
     if (!ok) throw new InputError(message, {}, hint);
   };
+  const autoOr = (value: number | 'auto', ok: (value: number) => boolean) => value === 'auto' || ok(value);
   check(Number.isInteger(options.latentDim) && options.latentDim >= 1, `latent dimension must be a positive integer, got ${options.latentDim}`, 'set --latent-dim');
+  check(autoOr(options.genes, (g) => Number.isInteger(g) && g >= 0), `model genes must be 'auto' or an integer >= 0, got ${options.genes}`, 'set --model-genes');
   check(options.hiddenDims.every((w) => Number.isInteger(w) && w >= 1), `hidden layer widths must be positive integers, got ${options.hiddenDims.join(',')}`, 'set --hidden-dims, e.g. 256,128');
   check(options.dropout >= 0 && options.dropout < 1, `dropout must be in [0, 1), got ${options.dropout}`, 'set --dropout');
-  check(Number.isInteger(options.epochs) && options.epochs >= 1, `epochs must be a positive integer, got ${options.epochs}`, 'set --epochs');
-  check(Number.isInteger(options.batchSize) && options.batchSize >= 1, `batch size must be a positive integer, got ${options.batchSize}`, 'set --batch-size');
-  check(options.learningRate > 0, `learning rate must be positive, got ${options.learningRate}`, 'set --learning-rate');
+  check(Number.isInteger(options.inputProjection) && options.inputProjection >= 0, `input projection width must be an integer >= 0, got ${options.inputProjection}`, 'set --input-projection');
+  check(autoOr(options.epochs, (e) => Number.isInteger(e) && e >= 1), `epochs must be 'auto' or a positive integer, got ${options.epochs}`, 'set --epochs');
+  check(autoOr(options.batchSize, (b) => Number.isInteger(b) && b >= 1), `batch size must be 'auto' or a positive integer, got ${options.batchSize}`, 'set --batch-size');
+  check(autoOr(options.learningRate, (r) => r > 0), `learning rate must be 'auto' or positive, got ${options.learningRate}`, 'set --learning-rate');
   check(options.klWarmupFraction >= 0 && options.klWarmupFraction <= 1, `KL warm-up fraction must be in [0, 1], got ${options.klWarmupFraction}`, 'set --kl-warmup');
   check(options.beta >= 0, `beta must be >= 0, got ${options.beta}`, 'set --beta');
   check(options.validationFraction >= 0 && options.validationFraction < 1, `validation fraction must be in [0, 1), got ${options.validationFraction}`, 'set --validation-fraction');
   check(Number.isInteger(options.mixtureComponents) && options.mixtureComponents >= 1, `mixture components must be a positive integer, got ${options.mixtureComponents}`, 'set --mixture-components');
   check(options.clipNorm > 0, `clipping norm must be positive, got ${options.clipNorm}`, 'set --clip-norm');
   check(Number.isInteger(options.workers) && options.workers >= 1, `workers must be a positive integer, got ${options.workers}`, 'set --train-workers');
-}
-
-function resolveLikelihood(option: TrainOptions['likelihood'], hasCounts: boolean, countsPath: string): { likelihood: Likelihood; reason: string } {
-  if (option === 'auto') {
-    return hasCounts
-      ? { likelihood: 'nb', reason: 'auto: the input holds raw counts, so a negative binomial on the counts' }
-      : { likelihood: 'gaussian', reason: 'auto: the input is not counts, so a Gaussian on the normalized values' };
+  if (options.reconstruction === 'projection') {
+    check(options.inputProjection > 0, 'reconstructing the projection needs an input projection', 'set --input-projection, or --reconstruction genes');
   }
-  if (isCountLikelihood(option) && !hasCounts) {
-    throw new InputError(
-      `likelihood '${option}' needs raw counts, but normalize found no count input`,
-      { file: countsPath },
-      "use --likelihood gaussian, or --input-kind counts at normalize if the values are counts",
-    );
-  }
-  return { likelihood: option, reason: 'set by --likelihood' };
-}
-
-function loadInputs(ctx: StageContext, options: TrainOptions): LoadedInputs {
-  const normalizationPath = ctx.inputPath('normalize', 'normalization.json');
-  if (!existsSync(normalizationPath)) {
-    throw new InputError('normalization.json not found', { file: normalizationPath }, "run 'genevae normalize' on this run directory first");
-  }
-  const normalization = JSON.parse(readFileSync(normalizationPath, 'utf8')) as SavedNormalization;
-  const obsPath = ctx.inputPath('normalize', FILES.obs);
-  const sampleIds = (readFrame(obsPath).sample_id as (string | null)[]).map(String);
-  const xPath = ctx.inputPath('normalize', FILES.X);
-  let x = readDenseColumn(xPath, 'values');
-  if (x.nRows !== sampleIds.length) {
-    throw new InputError(`X has ${x.nRows} rows but obs has ${sampleIds.length} samples`, { file: xPath }, 'rerun normalize');
-  }
-  if (x.nCols !== normalization.geneIds.length) {
-    throw new InputError(`X has ${x.nCols} columns but normalization.json lists ${normalization.geneIds.length} genes`, { file: xPath }, 'rerun normalize');
-  }
-  for (let i = 0; i < x.data.length; i++) {
-    if (!Number.isFinite(x.data[i])) {
-      throw new InputError(`value ${x.data[i]} is not finite`, { file: xPath, sample: sampleIds[Math.floor(i / x.nCols)], gene: normalization.geneIds[i % x.nCols] }, 'rerun normalize');
-    }
-  }
-
-  const subset = options.genes > 0 && options.genes < x.nCols ? modelGeneColumns(ctx, normalization.geneIds, options.genes) : null;
-  if (subset) x = selectDenseColumns(x, subset);
-  const modelNormalization = subset ? subsetNormalization(normalization, subset) : normalization;
-
-  const countsPath = ctx.inputPath('normalize', FILES.counts);
-  const { likelihood, reason } =
-    options.reconstruction === 'projection' && options.likelihood === 'auto'
-      ? { likelihood: 'gaussian' as const, reason: 'auto: the decoder reconstructs the input projection, which takes a Gaussian' }
-      : resolveLikelihood(options.likelihood, existsSync(countsPath), countsPath);
-  let counts = null;
-  let statistics = null;
-  if (isCountLikelihood(likelihood)) {
-    counts = tableToCsr(readTable(countsPath), countsPath);
-    if (counts.nRows !== x.nRows || counts.nCols !== normalization.geneIds.length) {
-      throw new InputError(`counts are ${counts.nRows} x ${counts.nCols} but X is ${x.nRows} x ${normalization.geneIds.length}`, { file: countsPath }, 'rerun normalize');
-    }
-    if (subset) counts = selectColumns(counts, subset);
-    statistics = countStatistics(counts);
-  }
-  return {
-    sampleIds,
-    geneIds: modelNormalization.geneIds,
-    normalization: modelNormalization,
-    genesAvailable: normalization.geneIds.length,
-    data: {
-      nSamples: x.nRows,
-      nGenes: x.nCols,
-      x: x.data,
-      counts,
-      logLibrary: statistics?.logLibrary ?? null,
-      logFactorialSum: statistics?.logFactorialSum ?? null,
-    },
-    likelihood,
-    likelihoodReason: reason,
-  };
 }
 
 /** Seeded split into training and validation rows (each sorted); at least one validation sample when asked for. */
@@ -250,11 +188,12 @@ export function resolveDelta(delta: number | null, nSamples: number): number {
  * - latent.arrow: sample_id, z FixedSizeList<Float32>[latentDim] (posterior means, every
  *   sample), and prior_component int32 (most probable mixture component) with the mixture prior;
  * - history.json: one EpochRecord per epoch (train and validation loss, reconstruction, KL,
- *   KL weight, epsilon so far, seconds);
+ *   KL weight, epsilon so far, clipped share, seconds);
  * - sample_losses.arrow: sample_id, split ('train' | 'validation'), loss float64 (negative ELBO
  *   with KL weight 1 under the final model), for the membership-inference audit;
  * - gene_loadings.arrow: gene_id, loading FixedSizeList<Float32>[latentDim], the mean
- *   derivative of each gene's decoded mean with respect to each latent dimension;
+ *   derivative of each gene's decoded mean with respect to each latent dimension (the model's
+ *   genes only);
  * - model/config.json and model/weights.bin: architecture, options, genes, normalization and
  *   weights, which `genevae encode` loads.
  * With DP it reserves a privacy-ledger entry before training and finalizes it (or voids it,
@@ -269,87 +208,103 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
 
   // Fingerprint first, so the ingested matrix is garbage before X is loaded (one copy at a time).
   const fingerprint = options.dp ? ingestFingerprint(ctx) : null;
-  const inputs = loadInputs(ctx, options);
-  const { data, sampleIds } = inputs;
-  if (data.nSamples < 2) {
-    throw new InputError(`training needs at least 2 samples, found ${data.nSamples}`, { file: ctx.inputPath('normalize', FILES.obs) });
+  const inputs = loadNormalizedInputs(ctx);
+  const nSamples = inputs.sampleIds.length;
+  if (nSamples < 2) {
+    throw new InputError(`training needs at least 2 samples, found ${nSamples}`, { file: ctx.inputPath('normalize', FILES.obs) });
   }
   const rng = new Rng(ctx.seed).fork('train');
-  const split = splitSamples(data.nSamples, options.validationFraction, rng.fork('split'));
+  const split = splitSamples(nSamples, options.validationFraction, rng.fork('split'));
   if (split.validation.length === 0) {
     warnings.push(
       options.validationFraction > 0
-        ? `no validation split for ${data.nSamples} samples (fewer than 10): early stopping is off and the membership-inference audit has no held-out samples`
+        ? `no validation split for ${nSamples} samples (fewer than 10): early stopping is off and the membership-inference audit has no held-out samples`
         : 'no validation split (--validation-fraction 0): early stopping is off',
     );
   }
-  const config: VaeConfig = {
-    nGenes: data.nGenes,
-    hiddenDims: options.hiddenDims,
-    latentDim: options.latentDim,
-    dropout: options.dropout,
-    layerNorm: options.layerNorm,
-    likelihood: inputs.likelihood,
-    prior: options.prior,
-    mixtureComponents: options.prior === 'mixture' ? options.mixtureComponents : 1,
-    decoder: options.decoder,
-    inputProjection: options.inputProjection > 0 ? { dim: Math.min(options.inputProjection, data.nGenes), seed: deriveSeed(ctx.seed, 'input-projection') } : null,
-    reconstruction: options.reconstruction,
-  };
-  const { layout, parameters } = initParameters(config, rng.fork('init'));
-  const projection = config.inputProjection ? drawProjection(config.nGenes, config.inputProjection) : null;
-  ctx.log.info(
-    `VAE ${data.nGenes} genes → [${options.hiddenDims.join(', ')}] → ${options.latentDim} latent, ${inputs.likelihood} likelihood, ` +
-      `${parameters.count()} parameters; ${split.train.length} training and ${split.validation.length} validation samples`,
-  );
-
   const nTrain = split.train.length;
-  const perEpoch = stepsPerEpoch(nTrain, options.batchSize, options.dp);
-  const plannedSteps = perEpoch * options.epochs;
+
+  // Resolve every 'auto' option before the privacy ledger sees the mechanism.
+  if (options.architecture === 'compact' && !inputs.normalization.scale) {
+    throw new InputError(
+      'the compact model needs genes centred and scaled by normalize, but normalize ran with --no-scale',
+      { file: ctx.inputPath('normalize', 'normalization.json') },
+      'rerun normalize without --no-scale, or use --architecture standard',
+    );
+  }
+  const architecture = resolveArchitecture(options.architecture, options.dp, inputs.normalization.scale);
+  const { likelihood, reason: likelihoodReason } = resolveLikelihood(options.likelihood, architecture.value, inputs.hasCounts, ctx.inputPath('normalize', FILES.counts));
+  const schedule = resolveSchedule(options, architecture.value, nTrain);
+  const plannedSteps = stepsPerEpoch(nTrain, schedule.batchSize, options.dp) * schedule.epochs;
+  const mechanism = options.dp ? dpMechanism(options, schedule.batchSize, nTrain, nSamples, plannedSteps) : null;
+  const configFor = (genes: number) => modelConfig(options, architecture.value, genes, likelihood, ctx.seed);
+  const genes = resolveGenes(options.genes, inputs.x.nCols, architecture.value, (count) =>
+    mechanism ? noiseToSignal(mechanism.noiseMultiplier, parameterCount(configFor(count)), mechanism.samplingRate, nTrain) : null,
+  );
+  const selectOnValidation = split.validation.length > 0 && (options.earlyStopping === 'on' || (options.earlyStopping === 'auto' && !options.dp));
+  const resolved: ResolvedTraining = {
+    architecture: architecture.value,
+    genes: genes.value,
+    batchSize: schedule.batchSize,
+    epochs: schedule.epochs,
+    learningRate: schedule.learningRate,
+    earlyStopping: selectOnValidation,
+    reasons: [architecture.reason, `genes: ${genes.reason}`, ...schedule.reasons, earlyStoppingReason(options, selectOnValidation, split.validation.length)],
+  };
+
+  const model = modelInputs(ctx, inputs, genes.value, likelihood);
+  const { data } = model;
+  const config = configFor(genes.value);
+  const { layout, parameters } = initParameters(config, rng.fork('init'));
+  const initialParameters = parameters.clone();
+  const projection = config.inputProjection ? drawProjection(config.nGenes, config.inputProjection) : null;
+  const description = describeModel(config, architecture.value, inputs.x.nCols);
+  ctx.log.info(`${description}; ${parameters.count()} parameters; ${nTrain} training and ${split.validation.length} validation samples`);
+  for (const reason of resolved.reasons) ctx.log.debug(reason);
+
   let privacy: TrainPrivacy;
   let ledger: PrivacyLedger | null = null;
   let entryId: string | null = null;
-  let dpSettings = null;
-  if (options.dp) {
-    const delta = resolveDelta(options.delta, data.nSamples);
-    const samplingRate = Math.min(1, options.batchSize / nTrain);
-    const noiseMultiplier =
-      options.noiseMultiplier ??
-      noiseMultiplierFor({ targetEpsilon: options.targetEpsilon, samplingRate, steps: plannedSteps, delta, accountant: options.accountant });
-    const plannedEpsilon = epsilonFor({ samplingRate, noiseMultiplier, steps: plannedSteps, delta, accountant: options.accountant });
+  let dpSettings: DpSettings | null = null;
+  let ratio: number | null = null;
+  if (mechanism) {
+    ratio = noiseToSignal(mechanism.noiseMultiplier, parameters.count(), mechanism.samplingRate, nTrain);
     ctx.log.info(
-      `DP-SGD: q = ${samplingRate.toPrecision(3)}, sigma = ${noiseMultiplier.toPrecision(4)}, C = ${options.clipNorm}, ` +
-        `${plannedSteps} steps planned, epsilon ≤ ${plannedEpsilon.toPrecision(4)} at delta = ${delta.toPrecision(3)} (${options.accountant})`,
+      `DP-SGD: q = ${mechanism.samplingRate.toPrecision(3)}, sigma = ${mechanism.noiseMultiplier.toPrecision(4)}, C = ${options.clipNorm}, ` +
+        `${plannedSteps} steps planned, epsilon ≤ ${mechanism.plannedEpsilon.toPrecision(4)} at delta = ${mechanism.delta.toPrecision(3)} (${options.accountant}); ` +
+        `noise-to-signal ratio per step ${ratio.toFixed(2)}`,
     );
+    if (ratio > NOISE_TO_SIGNAL_WARNING) warnings.push(noiseWarning(ratio, architecture.value));
     ledger = new PrivacyLedger(resolve(options.privacyDir));
     const receipt = await ledger.reserve({
       runId: ctx.runId,
       datasetFingerprint: fingerprint!,
       datasetLabel: datasetLabel(ctx),
       mechanism: {
-        samplingRate,
-        noiseMultiplier,
+        samplingRate: mechanism.samplingRate,
+        noiseMultiplier: mechanism.noiseMultiplier,
         clipNorm: options.clipNorm,
         steps: plannedSteps,
-        delta,
+        delta: mechanism.delta,
         sampling: 'poisson',
         accountant: options.accountant,
       },
-      plannedEpsilon,
+      plannedEpsilon: mechanism.plannedEpsilon,
       codeVersion: codeVersion(),
       randomness: 'system',
     });
     entryId = receipt.entryId;
     warnings.push(...receipt.warnings);
-    dpSettings = { clipNorm: options.clipNorm, noiseMultiplier, samplingRate, random: SecureRandom.fromSystem() };
+    dpSettings = { clipNorm: options.clipNorm, noiseMultiplier: mechanism.noiseMultiplier, samplingRate: mechanism.samplingRate, random: SecureRandom.fromSystem() };
+    const selectionSamples = selectOnValidation ? split.validation.length : 0;
     privacy = {
       dp: true,
       epsilon: null,
       targetEpsilon: options.noiseMultiplier === null ? options.targetEpsilon : null,
-      delta,
-      noiseMultiplier,
+      delta: mechanism.delta,
+      noiseMultiplier: mechanism.noiseMultiplier,
       clipNorm: options.clipNorm,
-      samplingRate,
+      samplingRate: mechanism.samplingRate,
       steps: 0,
       plannedSteps,
       accountant: options.accountant,
@@ -357,10 +312,15 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
       ledgerEntryId: entryId,
       randomness: 'system',
       protectedSamples: nTrain,
-      note:
-        'DP-SGD bounds what the weights reveal about any one training sample. Latents, losses and clusters of the training samples are computed from their data outside DP, ' +
-        'and the held-out validation samples influence which epoch is kept and when training stops, which is not accounted for.',
+      selectionSamples,
+      note: dpNote(selectionSamples),
     };
+    if (selectionSamples > 0) {
+      warnings.push(
+        `early stopping is on with DP: the losses of the ${selectionSamples} validation samples (split = validation in ${TRAIN_FILES.sampleLosses}) ` +
+          'chose the kept weights and when training stopped, and that influence is outside the privacy guarantee',
+      );
+    }
   } else {
     privacy = {
       dp: false,
@@ -377,30 +337,30 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
       ledgerEntryId: null,
       randomness: 'seeded',
       protectedSamples: 0,
+      selectionSamples: 0,
       note: 'trained without differential privacy: the weights can reveal information about individual samples',
     };
     warnings.push('trained without differential privacy (--no-dp): the model and its outputs are not privacy-protected');
   }
 
-  const selectOnValidation = split.validation.length > 0 && (options.earlyStopping === 'on' || (options.earlyStopping === 'auto' && !options.dp));
-  const model = new VaeModel(config, layout, parameters, { projection: projection ?? undefined });
-  let engine: GradientEngine = localEngine(model);
+  const vae = new VaeModel(config, layout, parameters, { projection: projection ?? undefined });
+  let engine: GradientEngine = localEngine(vae);
   let pool: WorkerPool | null = null;
   let trainedParameters = parameters;
   if (options.workers > 1) {
     // Workers train on shared-memory parameters; they are copied back when training ends.
-    const started = await WorkerPool.start(options.workers, config, parameters, options.backend, { projection });
-    pool = started.pool;
+    const pooled = await WorkerPool.start(options.workers, config, parameters, options.backend, { projection });
+    pool = pooled.pool;
     engine = pool;
-    trainedParameters = started.parameters;
-    ctx.log.info(`${options.workers} worker threads compute each batch's gradients (${started.backends[0].name} backend each)`);
+    trainedParameters = pooled.parameters;
+    ctx.log.info(`${options.workers} worker threads compute each batch's gradients (${pooled.backends[0].name} backend each)`);
   }
   const progress: TrainingProgress = { stepsTaken: 0, noisyUpdateApplied: false };
   const epsilonAfter = (steps: number) =>
     dpSettings
       ? epsilonFor({ samplingRate: dpSettings.samplingRate, noiseMultiplier: dpSettings.noiseMultiplier, steps, delta: privacy.delta!, accountant: options.accountant })
       : 0;
-  const bar = ctx.log.progress('epochs', options.epochs);
+  const bar = ctx.log.progress('epochs', schedule.epochs);
   const trainingStarted = performance.now();
   let result;
   try {
@@ -412,9 +372,9 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
       split.train,
       split.validation,
       {
-        epochs: options.epochs,
-        batchSize: options.batchSize,
-        learningRate: options.learningRate,
+        epochs: schedule.epochs,
+        batchSize: schedule.batchSize,
+        learningRate: schedule.learningRate,
         klWarmupFraction: options.klWarmupFraction,
         beta: options.beta,
         selectOnValidation,
@@ -429,7 +389,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
       },
     );
   } catch (error) {
-    model.dispose();
+    vae.dispose();
     await pool?.close();
     if (ledger && entryId) {
       if (progress.noisyUpdateApplied) {
@@ -445,38 +405,63 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   if (pool) {
     await pool.close();
     for (const [name, values] of trainedParameters.values) parameters.get(name).set(values);
-    model.upload(parameters);
+    vae.upload(parameters);
   }
   if (ledger && entryId) {
     privacy.steps = result.stepsTaken;
     privacy.epsilon = epsilonAfter(result.stepsTaken);
     await ledger.finalize(entryId, { stepsTaken: result.stepsTaken, epsilon: privacy.epsilon });
   }
-  bar.finish(result.stoppedEarlyAt ? `stopped early after epoch ${result.stoppedEarlyAt}, kept epoch ${result.bestEpoch}` : `kept epoch ${result.bestEpoch}`);
+  bar.finish(
+    result.stoppedEarlyAt
+      ? `stopped early after epoch ${result.stoppedEarlyAt}, kept epoch ${result.bestEpoch}`
+      : selectOnValidation
+        ? `kept epoch ${result.bestEpoch} (lowest validation loss)`
+        : `kept the last weights (epoch ${result.bestEpoch})`,
+  );
 
-  await writeOutputs(ctx, inputs, config, model, split, options, parameters, projection, result.history, rng);
-  model.dispose();
+  const latent = encodeAll(vae, data);
+  await writeOutputs(ctx, inputs.sampleIds, model, config, vae, latent, split, options, parameters, projection, result.history, rng);
+  vae.dispose();
+
+  const comparison = untrainedComparison(config, layout, initialParameters, projection, data, latent, rng.fork('diagnostics'));
+  ctx.log.info(comparisonLine(comparison));
+  const learnedWarning = learnedLittleWarning(comparison, options.dp);
+  if (learnedWarning) warnings.push(learnedWarning);
 
   const last = result.history[result.history.length - 1];
-  const bestRecord = result.history[result.bestEpoch - 1] ?? last;
+  const keptRecord = result.history[result.bestEpoch - 1] ?? last;
   const summary: TrainSummary = {
-    nSamples: data.nSamples,
+    nSamples,
     nTrain,
     nValidation: split.validation.length,
     nGenes: data.nGenes,
-    likelihood: inputs.likelihood,
-    likelihoodReason: inputs.likelihoodReason,
+    nGenesAvailable: inputs.x.nCols,
+    likelihood,
+    likelihoodReason,
     architecture: config,
+    modelDescription: description,
+    resolved,
     parameterCount: parameters.count(),
-    epochsPlanned: options.epochs,
+    epochsPlanned: schedule.epochs,
     epochsRun: result.epochsRun,
     bestEpoch: result.bestEpoch,
+    weightsKept: selectOnValidation ? 'best-validation' : 'last',
     earlyStopEpoch: result.stoppedEarlyAt,
     klWarmupSteps: result.warmupSteps,
-    finalTrainLoss: bestRecord.trainLoss,
-    finalValidationLoss: bestRecord.validationLoss,
-    finalReconstruction: bestRecord.reconstruction,
-    finalKl: bestRecord.kl,
+    finalTrainLoss: keptRecord.trainLoss,
+    finalValidationLoss: keptRecord.validationLoss,
+    finalReconstruction: keptRecord.reconstruction,
+    finalKl: keptRecord.kl,
+    dpDiagnostics:
+      ratio !== null && result.clipping
+        ? {
+            noiseToSignal: ratio,
+            clippedFraction: result.clipping.clipped / Math.max(result.clipping.examples, 1),
+            meanGradientNormToClip: result.clipping.meanNorm / options.clipNorm,
+          }
+        : null,
+    untrainedComparison: comparison,
     backend,
     workers: options.workers,
     seconds: {
@@ -489,7 +474,139 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   if (result.warmupSteps > result.stepsTaken) {
     warnings.push(`training stopped at step ${result.stepsTaken}, before the KL warm-up (${result.warmupSteps} steps) finished`);
   }
-  return { summary: summary as unknown as Record<string, unknown>, warnings, notes: { backend } };
+  return { summary: summary as unknown as Record<string, unknown>, warnings, notes: { backend, resolved } };
+}
+
+/** Planned noise-to-signal ratio above which a DP run warns that its noise drowns the data. */
+const NOISE_TO_SIGNAL_WARNING = 3;
+
+function noiseWarning(ratio: number, architecture: Architecture): string {
+  const advice =
+    architecture === 'compact'
+      ? 'fewer --model-genes or a larger --target-epsilon would help, and the latents may carry little beyond the untrained model'
+      : 'the compact model (--architecture compact) has far fewer parameters and usually learns much more under DP';
+  return `the noise in each DP-SGD step is ${ratio.toFixed(1)} times the largest signal the clipped gradients can carry (C); ${advice}`;
+}
+
+/** What the privacy note says the guarantee leaves out. */
+function dpNote(selectionSamples: number): string {
+  const base =
+    'DP-SGD bounds what the weights reveal about any one training sample. Latents, losses and clusters of the training samples are computed from their data outside DP.';
+  return selectionSamples > 0
+    ? `${base} Early stopping was on, so the ${selectionSamples} held-out validation samples chose which epoch was kept and when training stopped, which is not accounted for.`
+    : `${base} The held-out validation samples were not used in training or to choose the weights: the last weights were kept.`;
+}
+
+function earlyStoppingReason(options: TrainOptions, on: boolean, validationSamples: number): string {
+  if (validationSamples === 0) return 'early stopping: off, no validation samples';
+  if (options.earlyStopping !== 'auto') return `early stopping: ${options.earlyStopping}, set by --early-stopping`;
+  return on
+    ? 'early stopping: auto, on without DP (the best validation epoch is kept)'
+    : 'early stopping: auto, off with DP, so validation samples do not steer the released weights (the last weights are kept)';
+}
+
+/** The DP-SGD mechanism of the run: sampling rate, delta, and sigma given or calibrated to the target epsilon. */
+function dpMechanism(options: TrainOptions, batchSize: number, nTrain: number, nSamples: number, plannedSteps: number) {
+  const delta = resolveDelta(options.delta, nSamples);
+  const samplingRate = Math.min(1, batchSize / nTrain);
+  const noiseMultiplier =
+    options.noiseMultiplier ?? noiseMultiplierFor({ targetEpsilon: options.targetEpsilon, samplingRate, steps: plannedSteps, delta, accountant: options.accountant });
+  const plannedEpsilon = epsilonFor({ samplingRate, noiseMultiplier, steps: plannedSteps, delta, accountant: options.accountant });
+  return { delta, samplingRate, noiseMultiplier, plannedEpsilon };
+}
+
+/** The VAE configuration for a gene count: the compact tied model, or the standard model the options describe. */
+function modelConfig(options: TrainOptions, architecture: Architecture, genes: number, likelihood: Likelihood, seed: number): VaeConfig {
+  const common = {
+    nGenes: genes,
+    latentDim: options.latentDim,
+    likelihood,
+    prior: options.prior,
+    mixtureComponents: options.prior === 'mixture' ? options.mixtureComponents : 1,
+  };
+  if (architecture === 'compact') {
+    return { ...common, hiddenDims: [], dropout: 0, layerNorm: false, decoder: 'tied', inputProjection: null, reconstruction: 'genes' };
+  }
+  return {
+    ...common,
+    hiddenDims: options.decoder === 'tied' ? [] : options.hiddenDims,
+    dropout: options.dropout,
+    layerNorm: options.layerNorm,
+    decoder: options.decoder,
+    inputProjection: options.inputProjection > 0 ? { dim: Math.min(options.inputProjection, genes), seed: deriveSeed(seed, 'input-projection') } : null,
+    reconstruction: options.reconstruction,
+  };
+}
+
+/** The model in one phrase, for the log and the report. */
+export function describeModel(config: VaeConfig, architecture: Architecture, genesAvailable: number): string {
+  const genes = config.nGenes < genesAvailable ? `the ${config.nGenes} most variable of ${genesAvailable} genes` : `${config.nGenes} genes`;
+  const likelihood = `${config.likelihood} likelihood`;
+  if (decoderKind(config) === 'tied') {
+    return `${architecture} model: tied linear VAE (probabilistic PCA form) on ${genes}, ${config.latentDim} latent dimensions, ${likelihood}`;
+  }
+  const encoder = config.hiddenDims.length > 0 ? `MLP encoder [${config.hiddenDims.join(', ')}]` : 'linear encoder';
+  const decoder = decoderKind(config) === 'linear' ? 'linear decoder' : `MLP decoder [${[...config.hiddenDims].reverse().join(', ')}]`;
+  const projection = config.inputProjection ? `, fixed random projection to ${config.inputProjection.dim} dimensions first` : '';
+  const target = reconstructsProjection(config) ? ', reconstructing the projection' : '';
+  return `${architecture} model: VAE with ${encoder}, ${config.latentDim} latent dimensions and ${decoder} on ${genes}${projection}${target}, ${likelihood}`;
+}
+
+/** Posterior means of every sample, [n, d], in chunks to bound backend memory. */
+function encodeAll(model: VaeModel, data: TrainingData): Float32Array {
+  const latentDim = model.config.latentDim;
+  const latent = new Float32Array(data.nSamples * latentDim);
+  const chunk = 1024;
+  for (let start = 0; start < data.nSamples; start += chunk) {
+    const rows = Math.min(chunk, data.nSamples - start);
+    latent.set(model.encodeMeans(data.x.subarray(start * data.nGenes, (start + rows) * data.nGenes), rows), start * latentDim);
+  }
+  return latent;
+}
+
+/** Compares the trained latents with those of the same model at its initial weights, on at most DIAGNOSTIC_MAX_SAMPLES samples. */
+function untrainedComparison(
+  config: VaeConfig,
+  layout: NetworkLayout,
+  initial: ParameterSet,
+  projection: Float32Array | null,
+  data: TrainingData,
+  latent: Float32Array,
+  rng: Rng,
+): UntrainedComparison {
+  const untrainedModel = new VaeModel(config, layout, initial, { training: false, projection: projection ?? undefined });
+  const rows = diagnosticRows(data.nSamples, DIAGNOSTIC_MAX_SAMPLES, rng.fork('rows'));
+  const x = takeRows(data.x, data.nGenes, rows);
+  let untrained: Float32Array;
+  try {
+    untrained = untrainedModel.encodeMeans(x, rows.length);
+  } finally {
+    untrainedModel.dispose();
+  }
+  const latentDim = config.latentDim;
+  return compareWithUntrained(takeRows(latent, latentDim, rows), untrained, latentDim, x, data.nGenes, rng.fork('pca'));
+}
+
+function comparisonLine(comparison: UntrainedComparison): string {
+  const percent = (value: number) => `${(100 * value).toFixed(1)}%`;
+  return (
+    `latents explain ${percent(comparison.trainedExplainedVariance)} of the model genes' variance, against ${percent(comparison.untrainedExplainedVariance)} ` +
+    `for the untrained model and ${percent(comparison.pcaExplainedVariance)} for as many principal components`
+  );
+}
+
+/** Share of the gap to the principal components that training must close before the latents count as learned. */
+const LEARNED_GAP_SHARE = 0.2;
+
+/** A warning when training left the latents close to the untrained model's, or null. */
+function learnedLittleWarning(comparison: UntrainedComparison, dp: boolean): string | null {
+  if (comparison.gapClosed >= LEARNED_GAP_SHARE) return null;
+  const cause = dp ? 'DP-SGD noise may have drowned what the data could teach the model, so ' : '';
+  return (
+    `training changed the latents little: they explain ${(100 * comparison.trainedExplainedVariance).toFixed(1)}% of the model genes' variance against ` +
+    `${(100 * comparison.untrainedExplainedVariance).toFixed(1)}% for the untrained model and ${(100 * comparison.pcaExplainedVariance).toFixed(1)}% for as many principal components; ` +
+    `${cause}structure in the latents may come from the choice of genes and the random initial weights rather than from training`
+  );
 }
 
 /**
@@ -518,9 +635,11 @@ function epochStatus(record: EpochRecord): string {
 
 async function writeOutputs(
   ctx: StageContext,
-  inputs: LoadedInputs,
+  sampleIds: string[],
+  inputs: ModelInputs,
   config: VaeConfig,
   model: VaeModel,
+  latent: Float32Array,
   split: { train: Int32Array; validation: Int32Array },
   options: TrainOptions,
   parameters: ParameterSet,
@@ -528,16 +647,8 @@ async function writeOutputs(
   history: EpochRecord[],
   rng: Rng,
 ): Promise<void> {
-  const { data, sampleIds } = inputs;
+  const { data } = inputs;
   const latentDim = config.latentDim;
-
-  // Posterior means of every sample, in chunks to bound backend memory.
-  const latent = new Float32Array(data.nSamples * latentDim);
-  const chunk = 1024;
-  for (let start = 0; start < data.nSamples; start += chunk) {
-    const rows = Math.min(chunk, data.nSamples - start);
-    latent.set(model.encodeMeans(data.x.subarray(start * data.nGenes, (start + rows) * data.nGenes), rows), start * latentDim);
-  }
   let latentTable = denseToTable({ nRows: data.nSamples, nCols: latentDim, data: latent }, 'z', { name: 'sample_id', values: sampleIds });
   if (config.prior === 'mixture') {
     latentTable = latentTable.assign(frameToTable({ prior_component: model.assignComponents(latent, data.nSamples) }));
@@ -565,13 +676,12 @@ async function writeOutputs(
     denseToTable({ nRows: data.nGenes, nCols: latentDim, data: loadings }, 'loading', { name: 'gene_id', values: inputs.geneIds }),
   );
 
-  saveModel(join(ctx.outputDir, TRAIN_FILES.model), parameters, {
-    writtenBy: codeVersion(),
-    architecture: config,
-    options: { ...options },
-    genes: inputs.geneIds,
-    normalization: inputs.normalization,
-  }, projection);
+  saveModel(
+    join(ctx.outputDir, TRAIN_FILES.model),
+    parameters,
+    { writtenBy: codeVersion(), architecture: config, options: { ...options }, genes: inputs.geneIds, normalization: inputs.normalization },
+    projection,
+  );
 }
 
 function loadingSample(n: number, rng: Rng): Int32Array {

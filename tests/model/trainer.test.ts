@@ -77,6 +77,17 @@ describe('train', () => {
     expect(parameters.get('decoder.head.bias').every(Number.isFinite)).toBe(true);
   });
 
+  it('trains the tied model with DP', async () => {
+    const dp = { clipNorm: 1, noiseMultiplier: 0.5, samplingRate: 0.3, random: seededDpRandom(11) };
+    const config = smallConfig(24, { hiddenDims: [], dropout: 0, layerNorm: false, decoder: 'tied' });
+    const { result, latent } = await trainOnce(config, gaussianData, { ...SETTINGS, dp });
+    expect(result.history.every((record) => Number.isFinite(record.trainLoss))).toBe(true);
+    expect(latent.every(Number.isFinite)).toBe(true);
+    expect(result.clipping!.examples).toBeGreaterThan(0);
+    expect(result.clipping!.clipped).toBeLessThanOrEqual(result.clipping!.examples);
+    expect(result.clipping!.meanNorm).toBeGreaterThan(0);
+  });
+
   it.each(['nb', 'zinb'] as const)('trains the %s likelihood with DP', async (likelihood) => {
     const dp = { clipNorm: 5, noiseMultiplier: 0.5, samplingRate: 0.3, random: seededDpRandom(9) };
     const { result, latent } = await trainOnce(smallConfig(24, { likelihood }), cohort.data, { ...SETTINGS, dp });
@@ -127,6 +138,23 @@ describe('early stopping', () => {
     }, { rng: new Rng(1) });
     expect(result.stoppedEarlyAt).toBe(5);
     expect(result.bestEpoch).toBe(3);
+  });
+
+  it('keeps the last weights without selection', async () => {
+    const config = smallConfig(24);
+    const engine = scriptedEngine(config, [5, 4, 3, 3.5, 3.6, 3.7, 3.8, 2.5]);
+    const { parameters } = initParameters(config, new Rng(1));
+    const result = await train(engine, config, parameters, gaussianData, rows(0, 100), rows(100, 120), {
+      ...SETTINGS,
+      epochs: 8,
+      klWarmupFraction: 0,
+      selectOnValidation: false,
+      earlyStoppingPatience: 2,
+    }, { rng: new Rng(1) });
+    expect(result.stoppedEarlyAt).toBeNull();
+    expect(result.bestEpoch).toBe(8);
+    // Losses pass through float32 arrays, so compare with float32 values.
+    expect(result.history.map((record) => record.validationLoss)).toEqual([5, 4, 3, 3.5, 3.6, 3.7, 3.8, 2.5].map(Math.fround));
   });
 
   it('does not count warm-up epochs', async () => {

@@ -119,6 +119,68 @@ describe('train stage', () => {
     expect(summary.privacy.ledgerEntryId).not.toBeNull();
   });
 
+  it('uses the compact model with DP', async () => {
+    const { summary } = await train(await normalizedRun());
+    expect(summary.resolved.architecture).toBe('compact');
+    expect(summary.architecture.decoder).toBe('tied');
+    expect(summary.likelihood).toBe('gaussian');
+    expect(summary.weightsKept).toBe('last');
+    expect(summary.bestEpoch).toBe(summary.epochsPlanned);
+    expect(summary.privacy.selectionSamples).toBe(0);
+    expect(summary.privacy.note).toMatch(/last weights were kept/);
+  });
+
+  it('records the noise-to-signal ratio', async () => {
+    const { summary } = await train(await normalizedRun());
+    const { noiseMultiplier, samplingRate } = summary.privacy;
+    const expected = (noiseMultiplier! * Math.sqrt(summary.parameterCount)) / (samplingRate! * summary.nTrain);
+    expect(summary.dpDiagnostics!.noiseToSignal).toBeCloseTo(expected, 10);
+    expect(summary.dpDiagnostics!.clippedFraction).toBeGreaterThanOrEqual(0);
+    expect(summary.dpDiagnostics!.clippedFraction).toBeLessThanOrEqual(1);
+  });
+
+  it('says which samples chose the weights with DP', async () => {
+    const { summary, warnings } = await train(await normalizedRun(), { earlyStopping: 'on' });
+    expect(summary.weightsKept).toBe('best-validation');
+    expect(summary.privacy.selectionSamples).toBe(summary.nValidation);
+    expect(summary.privacy.note).toMatch(/validation samples chose which epoch/);
+    expect(warnings.some((w) => w.includes('outside the privacy guarantee'))).toBe(true);
+  });
+
+  it('compares the latents with the untrained model', async () => {
+    const { summary } = await train(await normalizedRun(), { dp: false, architecture: 'compact', epochs: 30 });
+    const comparison = summary.untrainedComparison;
+    expect(comparison.samples).toBe(SAMPLES);
+    expect(comparison.trainedExplainedVariance).toBeGreaterThan(comparison.untrainedExplainedVariance);
+    expect(comparison.pcaExplainedVariance).toBeGreaterThanOrEqual(comparison.trainedExplainedVariance - 1e-6);
+  });
+
+  it('trains on the most variable genes', async () => {
+    const runDir = await normalizedRun();
+    const { ctx, summary } = await train(runDir, { dp: false, genes: 12 });
+    expect(summary.nGenes).toBe(12);
+    expect(summary.nGenesAvailable).toBe(GENES);
+    const genes = readFrame(join(runDir, '02-normalize', 'var.arrow'));
+    const dispersion = Array.from(genes.dispersion_norm as Float64Array);
+    const threshold = [...dispersion].sort((a, b) => b - a)[11];
+    const kept = readFrame(join(ctx.outputDir, 'gene_loadings.arrow')).gene_id as string[];
+    expect(kept).toHaveLength(12);
+    for (const gene of kept) expect(dispersion[(genes.gene_id as string[]).indexOf(gene)]).toBeGreaterThanOrEqual(threshold);
+    expect(loadModel(join(ctx.outputDir, 'model')).config.normalization.geneIds).toEqual(kept);
+  });
+
+  it('falls back to the standard model without scaling', async () => {
+    const ingest = testContext('ingest');
+    const sampleIds = Array.from({ length: SAMPLES }, (_, i) => `s${i}`);
+    writeFrame(join(ingest.outputDir, 'obs.arrow'), { sample_id: sampleIds });
+    writeFrame(join(ingest.outputDir, 'var.arrow'), { gene_id: Array.from({ length: GENES }, (_, j) => `g${j}`) });
+    writeTable(join(ingest.outputDir, 'X.arrow'), csrToTable(csrFromDense(SAMPLES, GENES, cohortCounts())));
+    await runNormalize(testContext('normalize', ingest.runDir), { ...NORMALIZE_DEFAULTS, minSamplesPerGene: 0, scale: false });
+    const { summary } = await train(ingest.runDir);
+    expect(summary.resolved.architecture).toBe('standard');
+    await expect(train(ingest.runDir, { architecture: 'compact' })).rejects.toThrow(/--no-scale/);
+  });
+
   it('records the run in the ledger', async () => {
     const privacyDir = mkdtempSync(join(tmpdir(), 'genevae-privacy-'));
     await train(await normalizedRun(), { privacyDir });
@@ -138,6 +200,25 @@ describe('train stage', () => {
 });
 
 describe('encodeCohort', () => {
+  it('reproduces compact model latents', async () => {
+    const values = cohortCounts(6);
+    const lines = [['sample_id', ...Array.from({ length: GENES }, (_, j) => `g${j}`)].join(',')];
+    for (let i = 0; i < SAMPLES; i++) lines.push([`s${i}`, ...values.slice(i * GENES, (i + 1) * GENES)].join(','));
+    const csv = join(mkdtempSync(join(tmpdir(), 'genevae-encode-')), 'cohort.csv');
+    writeFileSync(csv, lines.join('\n') + '\n');
+    const ingest = testContext('ingest');
+    await runIngest(ingest, { ...INGEST_DEFAULTS, inputs: [csv] });
+    await runNormalize(testContext('normalize', ingest.runDir), { ...NORMALIZE_DEFAULTS, minSamplesPerGene: 0 });
+    const { ctx, summary } = await train(ingest.runDir, { genes: 20 });
+    expect(summary.architecture.decoder).toBe('tied');
+    const trained = tableToDense(readTable(join(ctx.outputDir, 'latent.arrow')), 'z').data;
+    const encoded = await encodeCohort(ingest.runDir, csv);
+    expect(encoded.alignment.modelGenes).toBe(20);
+    let worst = 0;
+    for (let i = 0; i < trained.length; i++) worst = Math.max(worst, Math.abs(encoded.latent.data[i] - trained[i]));
+    expect(worst).toBeLessThan(1e-4);
+  });
+
   it('reproduces the training latents from the training file', async () => {
     const values = cohortCounts(5);
     const lines = [['sample_id', ...Array.from({ length: GENES }, (_, j) => `g${j}`)].join(',')];

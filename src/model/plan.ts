@@ -1,0 +1,130 @@
+import { COMPACT_DEFAULTS, STANDARD_SCHEDULE, type TrainOptions } from '../../pipeline/train.js';
+import type { VaeConfig } from './config.js';
+import { elementCount, networkLayout } from './parameters.js';
+import { stepsPerEpoch } from './trainer.js';
+
+/** The model size a run uses. */
+export type Architecture = 'standard' | 'compact';
+
+/** A resolved choice and the sentence that explains it, for the summary and the report. */
+export interface Resolved<T> {
+  value: T;
+  reason: string;
+}
+
+/** Resolves the 'auto' architecture: compact with DP (when the input is standardized), standard otherwise. */
+export function resolveArchitecture(option: TrainOptions['architecture'], dp: boolean, standardized: boolean): Resolved<Architecture> {
+  if (option !== 'auto') return { value: option, reason: `set by --architecture ${option}` };
+  if (!dp) return { value: 'standard', reason: 'auto: without DP the standard MLP VAE is used' };
+  if (!standardized) {
+    return {
+      value: 'standard',
+      reason: 'auto: the compact model needs genes centred and scaled by normalize, and this run used --no-scale, so the standard model is used',
+    };
+  }
+  return {
+    value: 'compact',
+    reason: 'auto: with DP the compact model (tied linear VAE on the most variable genes) is used, because DP-SGD noise grows with the number of trainable parameters',
+  };
+}
+
+/** Batch size, epochs and learning rate after 'auto' is resolved. */
+export interface Schedule {
+  batchSize: number;
+  epochs: number;
+  learningRate: number;
+  reasons: string[];
+}
+
+/** Resolves the 'auto' batch size, epochs and learning rate for the architecture and training split. */
+export function resolveSchedule(options: Pick<TrainOptions, 'batchSize' | 'epochs' | 'learningRate' | 'dp'>, architecture: Architecture, nTrain: number): Schedule {
+  const reasons: string[] = [];
+  let batchSize: number;
+  if (options.batchSize !== 'auto') {
+    batchSize = options.batchSize;
+  } else if (architecture === 'compact') {
+    batchSize = Math.max(1, Math.min(nTrain, Math.max(COMPACT_DEFAULTS.minBatchSize, Math.ceil(nTrain / 2))));
+    const share = batchSize === nTrain ? 'all' : batchSize === COMPACT_DEFAULTS.minBatchSize ? `${COMPACT_DEFAULTS.minBatchSize} of the` : 'half of the';
+    reasons.push(`batch size ${batchSize}: auto for the compact model, ${share} ${nTrain} training samples per expected batch`);
+  } else {
+    batchSize = STANDARD_SCHEDULE.batchSize;
+  }
+
+  let epochs: number;
+  if (options.epochs !== 'auto') {
+    epochs = options.epochs;
+  } else if (architecture === 'compact') {
+    const perEpoch = Math.max(1, stepsPerEpoch(nTrain, batchSize, options.dp));
+    epochs = Math.max(1, Math.ceil(COMPACT_DEFAULTS.steps / perEpoch));
+    reasons.push(`${epochs} epochs: auto for the compact model, about ${COMPACT_DEFAULTS.steps} optimizer steps of ${perEpoch} per epoch`);
+  } else {
+    epochs = STANDARD_SCHEDULE.epochs;
+  }
+
+  let learningRate: number;
+  if (options.learningRate !== 'auto') {
+    learningRate = options.learningRate;
+  } else {
+    learningRate = architecture === 'compact' ? COMPACT_DEFAULTS.learningRate : STANDARD_SCHEDULE.learningRate;
+    if (architecture === 'compact') reasons.push(`learning rate ${learningRate}: auto for the compact model`);
+  }
+  return { batchSize, epochs, learningRate, reasons };
+}
+
+/** Trainable parameters of a model with this configuration. */
+export function parameterCount(config: VaeConfig): number {
+  return networkLayout(config).parameters.reduce((total, spec) => total + elementCount(spec.shape), 0);
+}
+
+/**
+ * Expected norm of the noise in one DP-SGD step's averaged gradient, divided by the clipping
+ * norm C: sigma * sqrt(P) / (q * n). The clipped gradients' average has norm at most C, so above
+ * 1 the noise outweighs everything the data can contribute to a step.
+ */
+export function noiseToSignal(noiseMultiplier: number, parameters: number, samplingRate: number, nTrain: number): number {
+  return (noiseMultiplier * Math.sqrt(parameters)) / (samplingRate * nTrain);
+}
+
+/**
+ * Resolves the gene count. An explicit count is capped at the genes available (0 takes all).
+ * 'auto' takes all for the standard model. For the compact model it takes the largest count in
+ * [minGenes, maxGenes] whose `ratioFor(genes)` (the planned noise-to-signal ratio, or null
+ * without DP) is at most the target, and the smallest count when none is.
+ */
+export function resolveGenes(
+  option: TrainOptions['genes'],
+  available: number,
+  architecture: Architecture,
+  ratioFor: (genes: number) => number | null,
+): Resolved<number> {
+  if (option !== 'auto') {
+    if (option === 0 || option >= available) return { value: available, reason: `all ${available} genes selected by normalize (--model-genes ${option})` };
+    return { value: option, reason: `the ${option} most variable genes (--model-genes ${option})` };
+  }
+  if (architecture === 'standard') return { value: available, reason: `auto: all ${available} genes selected by normalize` };
+
+  const upper = Math.min(COMPACT_DEFAULTS.maxGenes, available);
+  const lower = Math.min(COMPACT_DEFAULTS.minGenes, upper);
+  if (ratioFor(upper) === null) {
+    return { value: upper, reason: `auto: the ${upper} most variable genes (the compact model's limit is ${COMPACT_DEFAULTS.maxGenes})` };
+  }
+  // The ratio grows with the gene count, so a binary search finds the largest count within the target.
+  const within = (genes: number) => (ratioFor(genes) as number) <= COMPACT_DEFAULTS.noiseToSignalTarget;
+  if (!within(lower)) {
+    return {
+      value: lower,
+      reason:
+        `auto: the ${lower} most variable genes, the fewest the compact model uses; even so the planned noise-to-signal ratio ` +
+        `${(ratioFor(lower) as number).toFixed(2)} is above the target ${COMPACT_DEFAULTS.noiseToSignalTarget}`,
+    };
+  }
+  let low = lower;
+  let high = upper;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (within(middle)) low = middle;
+    else high = middle - 1;
+  }
+  const limit = low === upper ? `the compact model's limit of ${COMPACT_DEFAULTS.maxGenes} or the genes available` : `the most that keep the planned noise-to-signal ratio at or below ${COMPACT_DEFAULTS.noiseToSignalTarget}`;
+  return { value: low, reason: `auto: the ${low} most variable genes, ${limit}` };
+}

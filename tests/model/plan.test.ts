@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { COMPACT_DEFAULTS, STANDARD_SCHEDULE } from '../../pipeline/train.js';
+import type { VaeConfig } from '../../src/model/config.js';
+import { noiseToSignal, parameterCount, resolveArchitecture, resolveGenes, resolveSchedule } from '../../src/model/plan.js';
+
+const AUTO = { batchSize: 'auto', epochs: 'auto', learningRate: 'auto', dp: true } as const;
+
+function tiedConfig(genes: number, latentDim = 10): VaeConfig {
+  return { nGenes: genes, hiddenDims: [], latentDim, dropout: 0, layerNorm: false, likelihood: 'gaussian', prior: 'normal', mixtureComponents: 1, decoder: 'tied' };
+}
+
+describe('resolveArchitecture', () => {
+  it('takes compact with DP', () => {
+    expect(resolveArchitecture('auto', true, true).value).toBe('compact');
+  });
+
+  it('takes standard without DP', () => {
+    expect(resolveArchitecture('auto', false, true).value).toBe('standard');
+  });
+
+  it('takes standard for unscaled input', () => {
+    const resolved = resolveArchitecture('auto', true, false);
+    expect(resolved.value).toBe('standard');
+    expect(resolved.reason).toMatch(/--no-scale/);
+  });
+
+  it('keeps an explicit choice', () => {
+    expect(resolveArchitecture('standard', true, true).value).toBe('standard');
+  });
+});
+
+describe('resolveSchedule', () => {
+  it('uses full batches for small cohorts', () => {
+    const schedule = resolveSchedule(AUTO, 'compact', 57);
+    expect(schedule.batchSize).toBe(57);
+    expect(schedule.epochs).toBe(COMPACT_DEFAULTS.steps);
+    expect(schedule.learningRate).toBe(COMPACT_DEFAULTS.learningRate);
+  });
+
+  it('uses half batches for large cohorts', () => {
+    const schedule = resolveSchedule(AUTO, 'compact', 10_000);
+    expect(schedule.batchSize).toBe(5000);
+    expect(schedule.epochs).toBe(COMPACT_DEFAULTS.steps / 2);
+  });
+
+  it('uses the minimum batch in between', () => {
+    expect(resolveSchedule(AUTO, 'compact', 400).batchSize).toBe(COMPACT_DEFAULTS.minBatchSize);
+  });
+
+  it('keeps the standard schedule', () => {
+    const schedule = resolveSchedule(AUTO, 'standard', 540);
+    expect(schedule).toMatchObject({ batchSize: STANDARD_SCHEDULE.batchSize, epochs: STANDARD_SCHEDULE.epochs, learningRate: STANDARD_SCHEDULE.learningRate });
+  });
+
+  it('keeps explicit values', () => {
+    const schedule = resolveSchedule({ batchSize: 32, epochs: 7, learningRate: 0.5, dp: true }, 'compact', 540);
+    expect(schedule).toMatchObject({ batchSize: 32, epochs: 7, learningRate: 0.5 });
+    expect(schedule.reasons).toEqual([]);
+  });
+});
+
+describe('parameterCount', () => {
+  it('counts the tied model', () => {
+    // W [genes, d], posterior log-variances [d], gene log-variances [genes].
+    expect(parameterCount(tiedConfig(100, 10))).toBe(100 * 10 + 10 + 100);
+  });
+});
+
+describe('noiseToSignal', () => {
+  it('is sigma sqrt(P) over the expected batch', () => {
+    expect(noiseToSignal(2, 400, 0.5, 100)).toBeCloseTo((2 * 20) / 50, 12);
+  });
+});
+
+describe('resolveGenes', () => {
+  const ratio = (sigma: number, q: number, n: number) => (genes: number) => noiseToSignal(sigma, parameterCount(tiedConfig(genes)), q, n);
+
+  it('takes the largest count within the target', () => {
+    const fit = ratio(3.9, 1, 57);
+    const { value } = resolveGenes('auto', 2000, 'compact', fit);
+    expect(fit(value)).toBeLessThanOrEqual(COMPACT_DEFAULTS.noiseToSignalTarget);
+    expect(fit(value + 1)).toBeGreaterThan(COMPACT_DEFAULTS.noiseToSignalTarget);
+  });
+
+  it('caps large cohorts at the maximum', () => {
+    expect(resolveGenes('auto', 2000, 'compact', ratio(2.3, 0.5, 5000)).value).toBe(COMPACT_DEFAULTS.maxGenes);
+  });
+
+  it('caps at the genes available', () => {
+    expect(resolveGenes('auto', 100, 'compact', ratio(2.3, 0.5, 5000)).value).toBe(100);
+  });
+
+  it('falls back to the minimum and says so', () => {
+    const resolved = resolveGenes('auto', 2000, 'compact', ratio(20, 1, 10));
+    expect(resolved.value).toBe(COMPACT_DEFAULTS.minGenes);
+    expect(resolved.reason).toMatch(/above the target/);
+  });
+
+  it('takes the maximum without DP', () => {
+    expect(resolveGenes('auto', 2000, 'compact', () => null).value).toBe(COMPACT_DEFAULTS.maxGenes);
+  });
+
+  it('takes every gene for the standard model', () => {
+    expect(resolveGenes('auto', 2000, 'standard', () => 100).value).toBe(2000);
+  });
+
+  it('keeps an explicit count', () => {
+    expect(resolveGenes(50, 2000, 'standard', () => null).value).toBe(50);
+    expect(resolveGenes(0, 2000, 'compact', () => null).value).toBe(2000);
+    expect(resolveGenes(5000, 2000, 'compact', () => null).value).toBe(2000);
+  });
+});
