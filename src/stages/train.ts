@@ -313,7 +313,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
       randomness: 'system',
       protectedSamples: nTrain,
       selectionSamples,
-      note: dpNote(selectionSamples),
+      note: dpNote(selectionSamples, genes.value, inputs.x.nCols),
     };
     if (selectionSamples > 0) {
       warnings.push(
@@ -489,12 +489,15 @@ function noiseWarning(ratio: number, architecture: Architecture): string {
 }
 
 /** What the privacy note says the guarantee leaves out. */
-function dpNote(selectionSamples: number): string {
-  const base =
+function dpNote(selectionSamples: number, genes: number, genesAvailable: number): string {
+  let note =
     'DP-SGD bounds what the weights reveal about any one training sample. Latents, losses and clusters of the training samples are computed from their data outside DP.';
+  if (genes < genesAvailable) {
+    note += ` The model's ${genes} genes were chosen among normalize's ${genesAvailable} highly variable genes by their dispersion, which is computed from the private data outside DP, like normalize's own selection.`;
+  }
   return selectionSamples > 0
-    ? `${base} Early stopping was on, so the ${selectionSamples} held-out validation samples chose which epoch was kept and when training stopped, which is not accounted for.`
-    : `${base} The held-out validation samples were not used in training or to choose the weights: the last weights were kept.`;
+    ? `${note} Early stopping was on, so the ${selectionSamples} held-out validation samples chose which epoch was kept and when training stopped, which is not accounted for.`
+    : `${note} The held-out validation samples were not used in training or to choose the weights: the last weights were kept.`;
 }
 
 function earlyStoppingReason(options: TrainOptions, on: boolean, validationSamples: number): string {

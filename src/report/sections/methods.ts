@@ -59,10 +59,17 @@ function modelSentence(data: RunData): string {
   const epochs = train.number('epochsRun') ?? options.number('epochs');
   const likelihood = train.string('likelihood') ?? options.string('likelihood');
   const prior = architecture.string('prior');
+  const description = train.string('modelDescription');
+  const model = description
+    ? `${escapeHtml(description)}${prior ? `, ${escapeHtml(prior)} prior` : ''}`
+    : `MLP encoder with hidden layers of ${escapeHtml(hidden.join(', ') || '?')} units, ${formatInteger(latent)} latent dimensions, ` +
+      `${escapeHtml(likelihood ?? '?')} likelihood${prior ? `, ${escapeHtml(prior)} prior` : ''}`;
+  const kept =
+    train.string('weightsKept') === 'last'
+      ? `keeping the last weights (the ${formatInteger(train.number('nValidation'))} held-out samples did not choose them)`
+      : `keeping the weights of epoch ${formatInteger(train.number('bestEpoch'))} (lowest validation loss on ${formatInteger(train.number('nValidation'))} held-out samples)`;
   const base =
-    `<strong>Model.</strong> A variational autoencoder (MLP encoder with hidden layers of ${escapeHtml(hidden.join(', ') || '?')} units, ${formatInteger(latent)} latent dimensions, ` +
-    `${escapeHtml(likelihood ?? '?')} likelihood${prior ? `, ${escapeHtml(prior)} prior` : ''}) was trained for ${formatInteger(epochs)} epochs on ${formatInteger(train.number('nTrain'))} samples, ` +
-    `keeping the weights of epoch ${formatInteger(train.number('bestEpoch'))} (lowest validation loss on ${formatInteger(train.number('nValidation'))} held-out samples)`;
+    `<strong>Model.</strong> A variational autoencoder (${model}) was trained for ${formatInteger(epochs)} epochs on ${formatInteger(train.number('nTrain'))} samples, ${kept}`;
   const enabled = dpEnabled(train, options);
   if (enabled === false) return `${base}, <strong>without differential privacy</strong> (<code>--no-dp</code>).`;
   const privacy = privacyFields(train);

@@ -2,7 +2,7 @@ import type { TrainOptions } from '../../../pipeline/train.js';
 import type { TrainSummary } from '../../stages/train.js';
 import { escapeHtml, formatInteger, formatNumber, formatSeconds, formatValue, NOT_AVAILABLE } from '../format.js';
 import { Fields } from '../fields.js';
-import { renderFacts, renderOtherFacts, skippedSection, unavailable, type Section } from '../html.js';
+import { renderFacts, renderList, renderOtherFacts, skippedSection, unavailable, type Section } from '../html.js';
 import { readHistory, type EpochRecord } from '../history.js';
 import { lineSpec, renderFigure, type LineRow } from '../plot.js';
 import type { SectionContext } from './context.js';
@@ -15,6 +15,12 @@ const SHOWN: (keyof TrainSummary)[] = [
   'likelihood',
   'likelihoodReason',
   'architecture',
+  'modelDescription',
+  'nGenesAvailable',
+  'resolved',
+  'weightsKept',
+  'dpDiagnostics',
+  'untrainedComparison',
   'parameterCount',
   'epochsPlanned',
   'epochsRun',
@@ -51,7 +57,14 @@ export async function renderTrainingSection({ data }: SectionContext): Promise<S
   const hidden = architecture.numbers('hiddenDims').length ? architecture.numbers('hiddenDims') : options.numbers('hiddenDims');
   const latentDim = architecture.number('latentDim') ?? options.number('latentDim');
   const nGenes = architecture.number('nGenes') ?? summary.number('nGenes');
-  const layers = hidden.length && latentDim !== null ? `${formatInteger(nGenes)} genes → ${hidden.join(' → ')} → ${latentDim} latent → ${[...hidden].reverse().join(' → ')} → ${formatInteger(nGenes)} genes` : NOT_AVAILABLE;
+  const description = summary.string('modelDescription');
+  const layers = description
+    ? escapeHtml(description)
+    : hidden.length && latentDim !== null
+      ? `${formatInteger(nGenes)} genes → ${hidden.join(' → ')} → ${latentDim} latent → ${[...hidden].reverse().join(' → ')} → ${formatInteger(nGenes)} genes`
+      : NOT_AVAILABLE;
+  const resolved = summary.object<TrainSummary['resolved']>('resolved');
+  const lastKept = summary.string('weightsKept') === 'last';
   const prior = architecture.string('prior');
   const backend = summary.object<TrainSummary['backend']>('backend');
   const seconds = summary.object<TrainSummary['seconds']>('seconds');
@@ -60,7 +73,7 @@ export async function renderTrainingSection({ data }: SectionContext): Promise<S
   parts.push('<h3>Model and options</h3>');
   parts.push(
     renderFacts([
-      ['layers (MLP encoder, mirrored decoder)', layers],
+      [description ? 'model' : 'layers (MLP encoder, mirrored decoder)', layers],
       ['prior', prior === 'mixture' ? `Gaussian mixture, ${formatInteger(architecture.number('mixtureComponents'))} components` : formatValue(prior)],
       ['likelihood', `${formatValue(summary.string('likelihood') ?? options.string('likelihood'))}${summary.string('likelihoodReason') ? ` (${escapeHtml(summary.string('likelihoodReason'))})` : ''}`],
       ['layer normalization', formatValue(architecture.boolean('layerNorm') ?? options.boolean('layerNorm'))],
@@ -70,9 +83,12 @@ export async function renderTrainingSection({ data }: SectionContext): Promise<S
         'epochs run / planned',
         `${formatInteger(epochsRun)} / ${formatInteger(summary.number('epochsPlanned') ?? options.number('epochs'))}` + (earlyStop !== null ? ` (early stopping after epoch ${formatInteger(earlyStop)})` : ''),
       ],
-      ['weights kept from epoch', `${formatInteger(summary.number('bestEpoch'))} (lowest validation loss)`],
-      ['expected batch size', formatInteger(options.number('batchSize'))],
-      ['learning rate (Adam)', formatNumber(options.number('learningRate'))],
+      [
+        'weights kept from epoch',
+        `${formatInteger(summary.number('bestEpoch'))} (${lastKept ? 'the last: validation losses did not choose the weights' : 'lowest validation loss'})`,
+      ],
+      ['expected batch size', formatInteger(resolved.number('batchSize') ?? options.number('batchSize'))],
+      ['learning rate (Adam)', formatNumber(resolved.number('learningRate') ?? options.number('learningRate'))],
       ['KL warm-up', `${formatInteger(summary.number('klWarmupSteps'))} steps to a final weight of ${formatNumber(options.number('beta'))}`],
       ['training / validation samples', `${formatInteger(summary.number('nTrain'))} / ${formatInteger(summary.number('nValidation'))}`],
       ['final training loss', formatNumber(summary.number('finalTrainLoss'), 4)],
@@ -90,8 +106,42 @@ export async function renderTrainingSection({ data }: SectionContext): Promise<S
       ['time per epoch', formatSeconds(seconds.number('perEpoch'))],
     ]),
   );
+  const reasons = resolved.strings('reasons');
+  if (reasons.length) parts.push('<h3>Choices made for this run</h3>', renderList(reasons.map(escapeHtml)));
+  parts.push(renderLearning(summary));
   parts.push(renderOtherFacts(summary.remainingScalars(SHOWN), 'Other values recorded by train'));
   return { id: 'training', title: 'Training', status: 'rendered', html: parts.join('\n') };
+}
+
+/** DP-SGD's noise and clipping, and how far training moved the latents from the untrained model's. */
+function renderLearning(summary: Fields<TrainSummary>): string {
+  const comparison = summary.object<TrainSummary['untrainedComparison']>('untrainedComparison');
+  const diagnostics = summary.object<NonNullable<TrainSummary['dpDiagnostics']>>('dpDiagnostics');
+  const facts: [string, string][] = [];
+  const percent = (value: number | null) => (value === null ? NOT_AVAILABLE : `${formatNumber(100 * value, 3)}%`);
+  if (!diagnostics.isEmpty) {
+    facts.push(
+      ['noise-to-signal ratio per step (noise norm ÷ C)', formatNumber(diagnostics.number('noiseToSignal'), 3)],
+      ['gradients clipped', percent(diagnostics.number('clippedFraction'))],
+      ['mean gradient norm before clipping ÷ C', formatNumber(diagnostics.number('meanGradientNormToClip'), 3)],
+    );
+  }
+  if (!comparison.isEmpty) {
+    facts.push(
+      ["model genes' variance explained by the latents", percent(comparison.number('trainedExplainedVariance'))],
+      ['… by the untrained model\'s latents', percent(comparison.number('untrainedExplainedVariance'))],
+      [`… by as many principal components`, percent(comparison.number('pcaExplainedVariance'))],
+      ['share of that gap closed by training', percent(comparison.number('gapClosed'))],
+    );
+  }
+  if (!facts.length) return '';
+  return (
+    '<h3>What training learned</h3>' +
+    renderFacts(facts) +
+    '<p class="note">The noise-to-signal ratio is the expected norm of the DP noise in one step\'s averaged gradient divided by C, the most the clipped gradients can ' +
+    'contribute; far above 1 the noise dominates each step. The untrained model is the same model at its initial weights, before it saw any data. Latents that ' +
+    'explain little more than the untrained ones learned little from training, and their structure then comes from the choice of genes and the random initial weights.</p>'
+  );
 }
 
 function series(history: EpochRecord[], key: keyof EpochRecord, name: string): LineRow[] {
