@@ -19,7 +19,7 @@ import { reportModel, type ModelReport } from '../classify/summary.js';
 import { loadLibsvm } from '../classify/svm.js';
 import { buildTable, type TableColumn } from '../classify/tables.js';
 import { writeTable } from '../io/arrow.js';
-import { writeJsonAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { FILES } from '../run/layout.js';
 import type { StageContext, StageResult } from '../run/stage.js';
 import { Rng } from '../util/rng.js';
@@ -256,7 +256,8 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
     trainedOn: plan.rows.length,
     model: final.toJSON(),
   };
-  writeJsonAtomic(join(ctx.outputDir, CLASSIFY_FILES.model), modelFile);
+  // Compact JSON: indentation tripled the file (280 MB against 92 MB at 50,000 samples, mostly forest nodes).
+  writeFileAtomic(join(ctx.outputDir, CLASSIFY_FILES.model), JSON.stringify(modelFile) + '\n');
 
   writePredictions(ctx, latents.sampleIds, labels, x, plan, cv, final);
   final.dispose();
@@ -387,7 +388,10 @@ function scalingNotes(
 
 function validationStatement(nSamples: number, folds: number, repeats: number): ValidationStatement {
   return {
-    scheme: `stratified ${folds}-fold cross-validation, repeated ${repeats} times with different shuffles`,
+    scheme:
+      repeats === 1
+        ? `stratified ${folds}-fold cross-validation, run once`
+        : `stratified ${folds}-fold cross-validation, repeated ${repeats} times with different shuffles`,
     fittedPerFold: [
       'feature standardization',
       'base learners',
