@@ -39,9 +39,13 @@ export interface TrainOptions {
    * Default 'mlp'.
    */
   decoder: 'mlp' | 'linear' | 'tied';
-  /** Width of a fixed random projection of the genes in front of the encoder (drawn from the seed, never trained); 0 for none. Default 0. */
+  /**
+   * EXPERIMENTAL. Width of a fixed random projection of the genes in front of the encoder (drawn
+   * from the seed, never trained); 0 for none. Measured on the demo cohort, a 64-wide projection
+   * lost most of the structure, whose signal lies in a few genes. Default 0.
+   */
   inputProjection: number;
-  /** What the decoder reconstructs: 'genes', or 'projection' (the input projection's coordinates, Gaussian likelihood only). Default 'genes'. */
+  /** EXPERIMENTAL. What the decoder reconstructs: 'genes', or 'projection' (the input projection's coordinates, Gaussian likelihood only). Default 'genes'. */
   reconstruction: 'genes' | 'projection';
   /**
    * Likelihood of the data: 'gaussian' on normalized values, 'nb' or 'zinb' on raw counts with
@@ -135,7 +139,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   workers: 1,
 };
 
-/** What 'auto' batch size, epochs and learning rate mean for the standard model. */
+/** Values of the 'auto' batch size, epochs and learning rate for the standard model. */
 export const STANDARD_SCHEDULE = {
   batchSize: 128,
   epochs: 100,
@@ -145,7 +149,7 @@ export const STANDARD_SCHEDULE = {
 /**
  * The rules behind the compact model's 'auto' values. They were chosen by measuring DP runs at
  * epsilon 8 on the demo cohort and four labelled public cohorts of 63 to 700 samples (the
- * numbers are in docs/privacy.md).
+ * numbers are in docs/training.md).
  * - Few, large steps: the noise added to each step's average gradient grows with the square
  *   root of the steps for a fixed epsilon, so 60 steps over large Poisson batches learn more
  *   than hundreds of small ones. Full-batch steps suit cohorts of a few hundred samples.

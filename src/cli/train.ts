@@ -45,8 +45,17 @@ export function addTrainOptions(command: Command): Command {
       `standard model's decoder: mlp (mirrors the encoder's hidden layers), linear (latent straight to genes, as scVI's LDVAE) or tied (linear encoder and decoder sharing one weight matrix, probabilistic PCA as a VAE) (default: ${d.decoder})`,
       parseChoice(['mlp', 'linear', 'tied'] as const),
     )
-    .option('--input-projection <width>', `width of a fixed random projection of the genes in front of the encoder, drawn from the seed and never trained; 0 for none (default: ${d.inputProjection})`, parseInteger(0))
-    .option('--reconstruction <target>', `what the decoder reconstructs: genes, or projection (the input projection's coordinates, with a Gaussian likelihood) (default: ${d.reconstruction})`, parseChoice(['genes', 'projection'] as const))
+    .option(
+      '--input-projection <width>',
+      `experimental, standard model: width of a fixed random projection of the genes in front of the encoder, drawn from the seed and never trained; ` +
+        `it lost most of the structure of cohorts whose signal lies in few genes; 0 for none (default: ${d.inputProjection})`,
+      parseInteger(0),
+    )
+    .option(
+      '--reconstruction <target>',
+      `experimental, standard model: what the decoder reconstructs: genes, or projection (the input projection's coordinates, with a Gaussian likelihood) (default: ${d.reconstruction})`,
+      parseChoice(['genes', 'projection'] as const),
+    )
     .option('--no-layer-norm', 'do not apply layer normalization in the hidden layers (default: apply it)')
     .option(
       '--likelihood <kind>',

@@ -4,7 +4,7 @@ export type Likelihood = 'gaussian' | 'nb' | 'zinb';
 /** Prior over the latent space: a standard normal, or a Gaussian mixture with learned means and variances. */
 export type PriorKind = 'normal' | 'mixture';
 
-/** What the decoder reconstructs: the genes, or the coordinates of the fixed input projection. */
+/** Reconstruction target of the decoder: the genes, or the coordinates of the fixed input projection. */
 export type ReconstructionTarget = 'genes' | 'projection';
 
 /**
@@ -76,7 +76,7 @@ export function isCountLikelihood(likelihood: Likelihood): boolean {
   return likelihood === 'nb' || likelihood === 'zinb';
 }
 
-/** Whether the decoder reconstructs the input projection's coordinates rather than the genes. */
+/** Returns whether the decoder reconstructs the input projection's coordinates rather than the genes. */
 export function reconstructsProjection(config: VaeConfig): boolean {
   return config.reconstruction === 'projection';
 }
@@ -92,7 +92,7 @@ export function decoderOutputWidth(config: VaeConfig): number {
   return config.likelihood === 'zinb' ? 2 * width : width;
 }
 
-/** Whether the first trained layer reads the data itself, so a batch needs [xᵀ; 1ᵀ] for its gradients. */
+/** Returns whether the first trained layer reads the data itself, so that a batch needs [xᵀ; 1ᵀ] for its gradients. */
 export function usesTransposedInput(config: VaeConfig): boolean {
   return !config.inputProjection && decoderKind(config) !== 'tied';
 }

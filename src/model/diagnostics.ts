@@ -8,22 +8,22 @@ export const DIAGNOSTIC_MAX_SAMPLES = 2000;
 /**
  * Trained latents against those of the same model at its initial weights, which no data has
  * touched, by the share of the model genes' variance that a least-squares linear map from the
- * latents explains (R²). An untrained linear encoder already explains some by chance; when
- * training learned little (DP noise can drown a small cohort's signal), the two are close, and
- * the latents' structure comes from the choice of genes and the random initial weights. Labels
- * are not used: the train stage never reads them, so new labels never retrain the model.
+ * latents explains (R²). An untrained linear encoder already explains some by chance. When
+ * training learned little, because DP noise drowned a small cohort's signal, the two are close,
+ * and the latents' structure comes from the choice of genes and the random initial weights.
+ * Labels are not used, because the train stage never reads them (new labels never retrain it).
  */
 export interface UntrainedComparison {
   samples: number;
   trainedExplainedVariance: number;
   untrainedExplainedVariance: number;
-  /** The most any latent space of this dimension explains linearly: the top principal components' share. */
+  /** Maximum share any latent space of this dimension explains linearly: the top principal components' share. */
   pcaExplainedVariance: number;
   /** Share of the gap between the untrained latents and the principal components that training closed. */
   gapClosed: number;
 }
 
-/** A seeded subsample of at most `max` row indices, sorted; all rows when there are fewer. */
+/** Draws a seeded, sorted subsample of at most `max` row indices, or returns all rows when there are fewer. */
 export function diagnosticRows(n: number, max: number, rng: Rng): Int32Array {
   if (n <= max) return Int32Array.from({ length: n }, (_, i) => i);
   return Int32Array.from(rng.permutation(n).subarray(0, max)).sort();

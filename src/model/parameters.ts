@@ -240,7 +240,7 @@ export function initParameters(config: VaeConfig, rng: Rng): { layout: NetworkLa
   return { layout, parameters };
 }
 
-/** Every dense layer of the network in forward order (none for the tied model). */
+/** Lists every dense layer of the network in forward order (none for the tied model). */
 export function denseLayers(layout: NetworkLayout): DenseSpec[] {
   const all = [...layout.encoderBlocks.map((b) => b.dense), layout.encoderHead, ...layout.decoderBlocks.map((b) => b.dense), layout.decoderHead];
   return all.filter((spec): spec is DenseSpec => spec !== null);

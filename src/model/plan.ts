@@ -44,7 +44,9 @@ export function resolveSchedule(options: Pick<TrainOptions, 'batchSize' | 'epoch
     batchSize = options.batchSize;
   } else if (architecture === 'compact') {
     batchSize = Math.max(1, Math.min(nTrain, Math.max(COMPACT_DEFAULTS.minBatchSize, Math.ceil(nTrain / 2))));
-    const share = batchSize === nTrain ? 'all' : batchSize === COMPACT_DEFAULTS.minBatchSize ? `${COMPACT_DEFAULTS.minBatchSize} of the` : 'half of the';
+    let share = 'half of the';
+    if (batchSize === nTrain) share = 'all';
+    else if (batchSize === COMPACT_DEFAULTS.minBatchSize) share = `${COMPACT_DEFAULTS.minBatchSize} of the`;
     reasons.push(`batch size ${batchSize}: auto for the compact model, ${share} ${nTrain} training samples per expected batch`);
   } else {
     batchSize = STANDARD_SCHEDULE.batchSize;

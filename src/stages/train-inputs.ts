@@ -13,7 +13,7 @@ import { FILES } from '../run/layout.js';
 import type { StageContext } from '../run/stage.js';
 import { InputError } from '../util/errors.js';
 
-/** What normalize wrote, before the model's genes are chosen. */
+/** Normalize's outputs, before the model's genes are chosen. */
 export interface NormalizedInputs {
   sampleIds: string[];
   normalization: SavedNormalization;
@@ -143,7 +143,7 @@ function modelGeneColumns(ctx: StageContext, geneIds: string[], count: number): 
   return topDispersionColumns(ranked, count);
 }
 
-/** The normalization restricted to the model's genes, so that `genevae encode` aligns and scales only those. */
+/** Restricts the normalization to the model's genes, so that `genevae encode` aligns and scales only those. */
 function subsetNormalization(normalization: SavedNormalization, columns: Int32Array): SavedNormalization {
   const pick = <T>(values: T[]) => Array.from(columns, (j) => values[j]);
   return { ...normalization, geneIds: pick(normalization.geneIds), mean: pick(normalization.mean), std: pick(normalization.std) };
