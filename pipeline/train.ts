@@ -155,7 +155,7 @@ export const STANDARD_SCHEDULE = {
  *   than hundreds of small ones. Full-batch steps suit cohorts of a few hundred samples.
  * - Genes: the noise-to-signal ratio of a step is sigma * sqrt(P) / (q * n) for P trainable
  *   parameters, q the sampling rate and n training samples. Runs whose planned ratio was above
- *   about 3 learned less than the untrained model, so the gene count is the largest that keeps
+ *   about 3.5 learned less than the untrained model, so the gene count is the largest that keeps
  *   it at or below 2, and never more than 256 (the most variable genes carry the structure).
  */
 export const COMPACT_DEFAULTS = {
