@@ -1,11 +1,11 @@
 import { Command, CommanderError } from 'commander';
-import { InputError, PrivacyError } from '../util/errors.js';
+import { InputError, InterruptedError, PrivacyError } from '../util/errors.js';
 import { configureLogging, rootLogger } from '../util/log.js';
 import { codeVersion } from '../run/versions.js';
 import { registerCommands } from './commands.js';
 
-/** Exit statuses: 1 for an unexpected failure, 2 for bad input or options, 3 for a privacy refusal. */
-export const EXIT = { failure: 1, input: 2, privacy: 3 } as const;
+/** Exit statuses: 1 for an unexpected failure, 2 for bad input or options, 3 for a privacy refusal, 130 when interrupted. */
+export const EXIT = { failure: 1, input: 2, privacy: 3, interrupted: 130 } as const;
 
 function buildProgram(): Command {
   const program = new Command('genevae')
@@ -46,6 +46,10 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof InputError) {
       rootLogger.error(error.message);
       return EXIT.input;
+    }
+    if (error instanceof InterruptedError) {
+      rootLogger.error(error.message);
+      return EXIT.interrupted;
     }
     if (error instanceof PrivacyError) {
       rootLogger.error(error.message);

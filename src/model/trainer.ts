@@ -1,4 +1,4 @@
-import { InputError } from '../util/errors.js';
+import { InputError, InterruptedError } from '../util/errors.js';
 import type { Rng } from '../util/rng.js';
 import { Adam } from './adam.js';
 import { assembleBatch, type TrainingData } from './data.js';
@@ -105,6 +105,8 @@ export interface TrainHooks {
   /** Epsilon after a number of steps; called once per epoch with DP. */
   epsilonAfter?: (steps: number) => number;
   progress?: TrainingProgress;
+  /** Checked after every step; a returned reason stops training with an InterruptedError. */
+  stopRequested?: () => string | null;
 }
 
 const EVALUATION_BATCH = 512;
@@ -229,6 +231,8 @@ export async function train(
       await engine.upload(parameters);
       progress.stepsTaken = step;
       if (dp) progress.noisyUpdateApplied = true;
+      const stopReason = hooks.stopRequested?.();
+      if (stopReason) throw new InterruptedError(`training stopped after step ${step}: ${stopReason}`);
     }
 
     let validationLoss: number | null = null;

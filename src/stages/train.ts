@@ -362,6 +362,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
       : 0;
   const bar = ctx.log.progress('epochs', schedule.epochs);
   const trainingStarted = performance.now();
+  const interrupt = catchInterrupts(ctx, Boolean(dpSettings));
   let result;
   try {
     result = await train(
@@ -386,9 +387,11 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
         progress,
         epsilonAfter: dpSettings ? epsilonAfter : undefined,
         onEpoch: (record) => bar.update(record.epoch, epochStatus(record)),
+        stopRequested: interrupt.reason,
       },
     );
   } catch (error) {
+    interrupt.release();
     vae.dispose();
     await pool?.close();
     if (ledger && entryId) {
@@ -401,6 +404,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
     }
     throw error;
   }
+  interrupt.release();
   const trainingSeconds = (performance.now() - trainingStarted) / 1000;
   if (pool) {
     await pool.close();
@@ -696,4 +700,33 @@ async function writeOutputs(
 function loadingSample(n: number, rng: Rng): Int32Array {
   if (n <= LOADING_SAMPLES) return Int32Array.from({ length: n }, (_, i) => i);
   return Int32Array.from(rng.permutation(n).subarray(0, LOADING_SAMPLES)).sort();
+}
+
+/**
+ * Turns the first SIGINT or SIGTERM during training into a clean stop after the current step,
+ * so that the ledger records the steps actually taken instead of keeping the whole planned
+ * epsilon reserved. A second signal exits at once, leaving the reservation open (audit then
+ * counts it at its planned epsilon).
+ */
+function catchInterrupts(ctx: StageContext, dp: boolean): { reason: () => string | null; release: () => void } {
+  let received: string | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) {
+      ctx.log.error(`${signal} again: exiting now; the ledger keeps this run's reservation at its planned epsilon`);
+      process.exit(130);
+    }
+    received = `${signal} received`;
+    ctx.log.warn(
+      `${signal} received: stopping after the current step${dp ? ' to record the privacy spent so far' : ''}; send it again to exit at once`,
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    reason: () => received,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }

@@ -42,3 +42,11 @@ export class PrivacyError extends Error {
     this.name = 'PrivacyError';
   }
 }
+
+/** Raised when the user interrupted a long step (SIGINT, SIGTERM) and it stopped cleanly; the CLI exits with status 130. */
+export class InterruptedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}

@@ -295,6 +295,22 @@ describe('SIGKILL in the middle of a stage', () => {
     expect(readLedger(workDir), 'nothing spent again').toBe(ledgerBefore);
   });
 
+  it('SIGTERM in train records the steps taken', async () => {
+    const workDir = copyTemplate(template, 'train-sigterm');
+    const child = new GenevaeProcess(['run', 'cohort.csv', ...FAST_OPTIONS], workDir);
+    await child.waitFor((event) => event.scope === 'train' && (event.done ?? 0) >= 1, 'the first training epoch');
+    child.child.kill('SIGTERM');
+    const result = await child.exited;
+    expect(result.status, result.stderr.slice(-2000)).toBe(130);
+    const runId = runDirOf(child.events).split('/').pop()!;
+    const entries = entriesOfRun(workDir, runId);
+    expect(entries.map((entry) => entry.type)).toEqual(['reserve', 'finalize']);
+    // Finalized at the steps actually taken, so the charge is below the plan.
+    expect(entries[1].stepsTaken).toBeLessThan(entries[0].mechanism.steps);
+    expect(entries[1].epsilon).toBeLessThan(entries[0].plannedEpsilon);
+    expect(genevae(['audit'], workDir).status).toBe(0);
+  });
+
   it('train rerun warns about open reservation', async () => {
     const workDir = copyTemplate(template, 'train-warning');
     const child = new GenevaeProcess(['run', 'cohort.csv', ...FAST_OPTIONS], workDir);
