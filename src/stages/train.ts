@@ -275,6 +275,13 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
         `noise-to-signal ratio per step ${ratio.toFixed(2)}`,
     );
     if (ratio > NOISE_TO_SIGNAL_WARNING) warnings.push(noiseWarning(ratio, architecture.value));
+    if (mechanism.samplingRate >= 1) {
+      // Not an error: small cohorts train full-batch on purpose, and the accountant charges q = 1 correctly.
+      ctx.log.info(
+        `the expected batch (${schedule.batchSize}) covers all ${nTrain} training samples, so every step uses every sample (q = 1): ` +
+          'Poisson subsampling amplifies nothing here, and epsilon is that of the plain Gaussian mechanism composed over the steps',
+      );
+    }
     ledger = new PrivacyLedger(resolve(options.privacyDir));
     const receipt = await ledger.reserve({
       runId: ctx.runId,
