@@ -1,4 +1,8 @@
 import { createCipheriv, createHash, randomFillSync } from 'node:crypto';
+import { NORMAL_ZIGGURAT, zigguratSlowPath } from './ziggurat.js';
+
+/** 2^-53: maps a 53-bit integer to [0, 1). */
+const UNIT_53 = 1 / 9007199254740992;
 
 /**
  * Randomness for DP-SGD's batch sampling and noise.
@@ -9,8 +13,8 @@ import { createCipheriv, createHash, randomFillSync } from 'node:crypto';
  * bytes come from the operating system's CSPRNG (node:crypto). `insecureForTests` gives a
  * reproducible stream for tests only, and the privacy ledger marks runs that used it.
  *
- * NOTE: the noise is rounded to float32 and drawn with the Box-Muller transform, so it has the
- * known floating-point artefacts of textbook Gaussian samplers (Mironov 2012 showed such
+ * NOTE: the noise is drawn in float64 by the ziggurat method and rounded to float32, so it has
+ * the floating-point artefacts of textbook Gaussian samplers (Mironov 2012 showed such
  * artefacts can leak for the Laplace mechanism). No mitigation such as snapping is applied.
  */
 export class SecureRandom {
@@ -40,9 +44,9 @@ export class SecureRandom {
   static insecureForTests(seed: number): SecureRandom {
     const key = createHash('sha256').update(`genevae insecure test seed ${seed}`).digest();
     const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+    const zeros = Buffer.alloc(SecureRandom.BLOCK_BYTES);
     return new SecureRandom((bytes) => {
-      const stream = cipher.update(Buffer.alloc(bytes.length));
-      bytes.set(stream);
+      bytes.set(cipher.update(zeros.subarray(0, bytes.length)));
     }, true);
   }
 
@@ -77,28 +81,49 @@ export class SecureRandom {
   }
 
   /**
-   * Fills `out` with independent N(0, std^2) values: the Marsaglia polar method on pairs of
-   * 53-bit uniforms in (-1, 1), which avoids the sine and cosine of Box-Muller.
+   * Fills `out` with independent N(0, std^2) values by the 256-layer ziggurat method (see
+   * ziggurat.ts), rounded from float64 to float32. Each attempt takes two 32-bit words: bits
+   * 0-7 of the first pick the layer, bit 8 the sign, and its top 21 bits with the second word
+   * form a 53-bit uniform, so the three are independent. Values are drawn in stream order, so
+   * filling two arrays in turn gives the same values as filling their concatenation.
    */
   fillGaussian(out: Float32Array, std: number): void {
     if (!(std >= 0 && Number.isFinite(std))) throw new RangeError(`standard deviation must be finite and >= 0, got ${std}`);
+    const { edges, innerRatios, signedEdges } = NORMAL_ZIGGURAT;
     const words = this.words;
-    const scale = 2 / 9007199254740992; // maps a 53-bit integer to [0, 2)
+    const wordCount = words.length;
+    const count = out.length;
     let i = 0;
-    while (i < out.length) {
-      if (this.next + 4 > words.length) {
+    while (i < count) {
+      if (this.next + 2 > wordCount) {
         this.fill(this.block);
         this.next = 0;
       }
-      const at = this.next;
-      this.next += 4;
-      const u = ((words[at] >>> 5) * 67108864 + (words[at + 1] >>> 6)) * scale - 1;
-      const v = ((words[at + 2] >>> 5) * 67108864 + (words[at + 3] >>> 6)) * scale - 1;
-      const s = u * u + v * v;
-      if (s >= 1 || s === 0) continue; // rejected: keeps (u, v) uniform on the unit disc
-      const factor = std * Math.sqrt((-2 * Math.log(s)) / s);
-      out[i++] = u * factor;
-      if (i < out.length) out[i++] = v * factor;
+      // The fast path keeps the position in a local and leaves the loop for the slow path,
+      // which draws further uniforms through this.uniform() and so needs this.next current.
+      let next = this.next;
+      let slow = -1;
+      for (; i < count && next + 2 <= wordCount; next += 2) {
+        const first = words[next];
+        const u = ((first >>> 11) * 4294967296 + words[next + 1]) * UNIT_53;
+        if (u < innerRatios[first & 0xff]) {
+          // Inside the rectangle under the density (98.5% of attempts). A table gives the sign
+          // because a branch on it would mispredict half the time.
+          out[i++] = u * signedEdges[first & 0x1ff] * std;
+          continue;
+        }
+        slow = next;
+        next += 2;
+        break;
+      }
+      this.next = next;
+      if (slow >= 0) {
+        const first = words[slow];
+        const layer = first & 0xff;
+        const x = ((first >>> 11) * 4294967296 + words[slow + 1]) * UNIT_53 * edges[layer];
+        const value = zigguratSlowPath(NORMAL_ZIGGURAT, layer, x, this);
+        if (!Number.isNaN(value)) out[i++] = (first & 0x100 ? -value : value) * std; // NaN: rejected, draw again
+      }
     }
   }
 
