@@ -109,9 +109,16 @@ function orthonormalize(block: Float64Array, rows: number, cols: number): void {
 /** Rows processed together in the products below, so each pass over B or Z serves four rows of X (fewer cache misses). */
 const ROW_BLOCK = 4;
 
+/*
+ * The products below also take the columns of B (or Q) in pairs: each value of X read from
+ * memory then feeds eight multiply-adds instead of four, which made a product 1.7 times faster
+ * (50,000 x 2,000 by 2,000 x 60 on this project's 2-core machine). Every output element still
+ * sums the same terms in the same order, so the results do not change.
+ */
+
 /** Y = (X - 1 mu^T) B for a p x l column-major B; returns n x l column-major. */
 function multiplyCentred(x: DenseMatrix, means: Float64Array, b: Float64Array, l: number): Float64Array {
-  const { nRows: n, nCols: p } = x;
+  const { nRows: n, nCols: p, data } = x;
   const out = new Float64Array(n * l);
   const shift = new Float64Array(l);
   for (let c = 0; c < l; c++) for (let j = 0; j < p; j++) shift[c] += means[j] * b[c * p + j];
@@ -122,21 +129,41 @@ function multiplyCentred(x: DenseMatrix, means: Float64Array, b: Float64Array, l
     const r1 = (start + Math.min(1, rows - 1)) * p;
     const r2 = (start + Math.min(2, rows - 1)) * p;
     const r3 = (start + Math.min(3, rows - 1)) * p;
-    for (let c = 0; c < l; c++) {
-      const column = c * p;
-      let d0 = 0;
-      let d1 = 0;
-      let d2 = 0;
-      let d3 = 0;
+    for (let c = 0; c < l; c += 2) {
+      // An odd last column is paired with itself; it is written twice with the same sums.
+      const second = Math.min(c + 1, l - 1);
+      const columnA = c * p;
+      const columnB = second * p;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let b0 = 0;
+      let b1 = 0;
+      let b2 = 0;
+      let b3 = 0;
       for (let j = 0; j < p; j++) {
-        const weight = b[column + j];
-        d0 += x.data[r0 + j] * weight;
-        d1 += x.data[r1 + j] * weight;
-        d2 += x.data[r2 + j] * weight;
-        d3 += x.data[r3 + j] * weight;
+        const x0 = data[r0 + j];
+        const x1 = data[r1 + j];
+        const x2 = data[r2 + j];
+        const x3 = data[r3 + j];
+        const weightA = b[columnA + j];
+        const weightB = b[columnB + j];
+        a0 += x0 * weightA;
+        a1 += x1 * weightA;
+        a2 += x2 * weightA;
+        a3 += x3 * weightA;
+        b0 += x0 * weightB;
+        b1 += x1 * weightB;
+        b2 += x2 * weightB;
+        b3 += x3 * weightB;
       }
-      const sums = [d0, d1, d2, d3];
-      for (let r = 0; r < rows; r++) out[c * n + start + r] = sums[r] - shift[c];
+      const sumsA = [a0, a1, a2, a3];
+      const sumsB = [b0, b1, b2, b3];
+      for (let r = 0; r < rows; r++) {
+        out[c * n + start + r] = sumsA[r] - shift[c];
+        out[second * n + start + r] = sumsB[r] - shift[second];
+      }
     }
   }
   return out;
@@ -144,25 +171,47 @@ function multiplyCentred(x: DenseMatrix, means: Float64Array, b: Float64Array, l
 
 /** Z = (X - 1 mu^T)^T Q for an n x l column-major Q; returns p x l column-major. */
 function multiplyCentredTransposed(x: DenseMatrix, means: Float64Array, q: Float64Array, l: number): Float64Array {
-  const { nRows: n, nCols: p } = x;
+  const { nRows: n, nCols: p, data } = x;
   const out = new Float64Array(p * l);
   const columnSums = new Float64Array(l);
   for (let c = 0; c < l; c++) for (let i = 0; i < n; i++) columnSums[c] += q[c * n + i];
+  // Weights of rows beyond a short last block are zero, so the repeated rows add nothing.
+  const weightOf = (c: number, start: number, r: number, rows: number) => (r < rows ? q[c * n + start + r] : 0);
   for (let start = 0; start < n; start += ROW_BLOCK) {
     const rows = Math.min(ROW_BLOCK, n - start);
     const r0 = start * p;
     const r1 = (start + Math.min(1, rows - 1)) * p;
     const r2 = (start + Math.min(2, rows - 1)) * p;
     const r3 = (start + Math.min(3, rows - 1)) * p;
-    for (let c = 0; c < l; c++) {
-      // Weights of rows beyond a short last block are zero, so the repeated rows add nothing.
-      const w0 = q[c * n + start];
-      const w1 = rows > 1 ? q[c * n + start + 1] : 0;
-      const w2 = rows > 2 ? q[c * n + start + 2] : 0;
-      const w3 = rows > 3 ? q[c * n + start + 3] : 0;
+    let c = 0;
+    for (; c + 1 < l; c += 2) {
+      const a0 = weightOf(c, start, 0, rows);
+      const a1 = weightOf(c, start, 1, rows);
+      const a2 = weightOf(c, start, 2, rows);
+      const a3 = weightOf(c, start, 3, rows);
+      const b0 = weightOf(c + 1, start, 0, rows);
+      const b1 = weightOf(c + 1, start, 1, rows);
+      const b2 = weightOf(c + 1, start, 2, rows);
+      const b3 = weightOf(c + 1, start, 3, rows);
+      const columnA = c * p;
+      const columnB = columnA + p;
+      for (let j = 0; j < p; j++) {
+        const x0 = data[r0 + j];
+        const x1 = data[r1 + j];
+        const x2 = data[r2 + j];
+        const x3 = data[r3 + j];
+        out[columnA + j] += x0 * a0 + x1 * a1 + x2 * a2 + x3 * a3;
+        out[columnB + j] += x0 * b0 + x1 * b1 + x2 * b2 + x3 * b3;
+      }
+    }
+    if (c < l) {
+      const w0 = weightOf(c, start, 0, rows);
+      const w1 = weightOf(c, start, 1, rows);
+      const w2 = weightOf(c, start, 2, rows);
+      const w3 = weightOf(c, start, 3, rows);
       const column = c * p;
       for (let j = 0; j < p; j++) {
-        out[column + j] += x.data[r0 + j] * w0 + x.data[r1 + j] * w1 + x.data[r2 + j] * w2 + x.data[r3 + j] * w3;
+        out[column + j] += data[r0 + j] * w0 + data[r1 + j] * w1 + data[r2 + j] * w2 + data[r3 + j] * w3;
       }
     }
   }

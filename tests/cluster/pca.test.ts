@@ -59,14 +59,17 @@ print(json.dumps({'scores': scores.T.tolist(), 'ratio': pca.explained_variance_r
 
 describe('principal components', () => {
   const cases = [
-    { name: 'exact, wide', x: lowRank(40, 120, 1), exactMaxSide: 1000, method: 'exact' },
-    { name: 'exact, tall', x: lowRank(150, 30, 2), exactMaxSide: 1000, method: 'exact' },
-    { name: 'randomized', x: lowRank(150, 60, 3), exactMaxSide: 0, method: 'randomized' },
+    { name: 'exact, wide', x: lowRank(40, 120, 1), exactMaxSide: 1000, method: 'exact', k: 5 },
+    { name: 'exact, tall', x: lowRank(150, 30, 2), exactMaxSide: 1000, method: 'exact', k: 5 },
+    // The sketch has k + 10 columns, odd here, and 150 rows end in a short block of 2.
+    { name: 'randomized', x: lowRank(150, 60, 3), exactMaxSide: 0, method: 'randomized', k: 5 },
+    // An even sketch of 16 columns, and 151 rows ending in a block of 3.
+    { name: 'randomized, even sketch', x: lowRank(151, 60, 6), exactMaxSide: 0, method: 'randomized', k: 6 },
   ];
 
   for (const c of cases) {
     it.skipIf(missing !== null)(`matches scikit-learn (${c.name})`, () => {
-      const k = 5;
+      const k = c.k;
       const result = principalComponents(c.x, { nComponents: k, exactMaxSide: c.exactMaxSide }, new Rng(4));
       expect(result.method).toBe(c.method);
       const reference = runPython<{ scores: number[][]; ratio: number[] }>(SCRIPT, { X: rows(c.x), k });
