@@ -8,6 +8,7 @@ import { PrivacyLedger } from '../../src/privacy/ledger.js';
 import type { RecordedMechanism } from '../../src/privacy/ledger-chain.js';
 import { runReport } from '../../src/stages/report.js';
 import { testContext } from '../helpers/context.js';
+import { writeFrame } from '../../src/io/arrow.js';
 import { writeRunFixture } from './fixture.js';
 
 const MECHANISM: RecordedMechanism = { samplingRate: 0.05, noiseMultiplier: 1.1, clipNorm: 1, steps: 200, delta: 1e-5, sampling: 'poisson', accountant: 'rdp' };
@@ -69,5 +70,35 @@ describe('report privacy audit', () => {
   it('states when no budget was spent', async () => {
     const html = await reportWithLedger(mkdtempSync(join(tmpdir(), 'genevae-privacy-')));
     expect(html).toContain('No dataset has spent privacy budget in this ledger yet.');
+  });
+});
+
+describe('report privacy reading', () => {
+  it('puts epsilon in words', async () => {
+    const html = await reportWithLedger(mkdtempSync(join(tmpdir(), 'genevae-privacy-')));
+    expect(html).toContain('Reading ε = 8');
+    expect(html).toContain('finds at most half of the members');
+  });
+
+  it('warns about several samples per patient', async () => {
+    const html = await reportWithLedger(mkdtempSync(join(tmpdir(), 'genevae-privacy-')));
+    expect(html).toContain('only when each patient contributes one sample');
+  });
+
+  it('runs the membership check on per-sample losses', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'genevae-report-'));
+    writeRunFixture(runDir, { nSamples: 40 });
+    const ids = Array.from({ length: 40 }, (_, i) => `S${i}`);
+    writeFrame(join(runDir, '03-train', 'sample_losses.arrow'), {
+      sample_id: ids,
+      split: ids.map((_, i) => (i < 30 ? 'train' : 'validation')),
+      loss: Float64Array.from(ids, (_, i) => (i < 30 ? 100 + i : 110 + i)),
+    });
+    const ctx = testContext('report', runDir);
+    await runReport(ctx, { ...REPORT_DEFAULTS, privacyDir: mkdtempSync(join(tmpdir(), 'genevae-privacy-')) });
+    const html = readFileSync(join(ctx.outputDir, 'index.html'), 'utf8');
+    expect(html).toContain('30 / 10');
+    // Every training loss is below every held-out loss, so the attack separates them perfectly.
+    expect(html).toMatch(/AUC \(0\.5 is a coin flip\)<\/th><td>1 \(95% CI/);
   });
 });

@@ -6,6 +6,8 @@ import { escapeHtml, formatInteger, formatNumber, formatValue, NOT_AVAILABLE } f
 import { Fields, isRecord } from '../fields.js';
 import { renderCallout, renderFacts, renderList, renderTable, skippedSection, unavailable, type Section } from '../html.js';
 import type { SectionContext } from './context.js';
+import { existsSync } from 'node:fs';
+import { membershipFromFile, type MembershipResult } from '../../privacy/membership.js';
 
 /**
  * DP facts of the train summary, plus two optional statements a stage may add: the dataset
@@ -58,8 +60,10 @@ export async function renderPrivacySection({ data }: SectionContext, audit: Ledg
     );
   } else {
     parts.push(renderSpent(privacy, options));
+    parts.push(renderEpsilonReading(privacy.number('epsilon'), privacy.number('delta')));
   }
   parts.push(renderCoverage(enabled, privacy, data.summary('normalize')));
+  parts.push('<h3>Membership-inference check</h3>', renderMembership(data.path('train', 'sample_losses.arrow'), enabled === false ? null : privacy));
   parts.push('<h3>Budget per dataset (ledger audit)</h3>', renderAudit(audit, privacy.string('ledgerEntryId')));
   return { id: 'privacy', title: 'Privacy', status: 'rendered', html: parts.join('\n') };
 }
@@ -97,7 +101,8 @@ function renderCoverage(enabled: boolean | null, privacy: Fields<PrivacyFields>,
   const covered =
     enabled === false
       ? '<p><strong>Covered by DP:</strong> nothing.</p>'
-      : '<p><strong>Covered by DP:</strong> the trained model\'s weights. DP-SGD bounds how much they can depend on any one sample (one patient), at the (ε, δ) above.</p>';
+      : '<p><strong>Covered by DP:</strong> the trained model\'s weights. DP-SGD bounds how much they can depend on any one sample, at the (ε, δ) above. ' +
+        'That is a bound per patient only when each patient contributes one sample; a patient with several samples (repeat biopsies, several cells) is protected at a weaker level.</p>';
   const notCovered =
     '<p><strong>Not covered:</strong></p><ul>' +
     '<li>the per-sample outputs for the training samples: their latents, UMAP coordinates, cluster assignments and predicted labels, and the exports that hold them. Each is computed from that sample\'s own data;</li>' +
@@ -201,4 +206,49 @@ function renderAudit(audit: LedgerAuditView | null, ledgerEntryId: string | null
     );
   }
   return parts.join('\n');
+}
+
+/**
+ * Puts ε in words through its hypothesis-test reading: an attacker deciding whether one patient
+ * was in training has a true-positive rate at most e^ε times its false-positive rate, plus δ.
+ */
+function renderEpsilonReading(epsilon: number | null, delta: number | null): string {
+  if (epsilon === null || delta === null) return '';
+  const factor = Math.exp(epsilon);
+  const bound = factor * 0.01 + delta;
+  const strength =
+    epsilon < 1
+      ? 'a strong guarantee: membership of one patient can barely be inferred'
+      : epsilon <= 10
+        ? 'within the range most published DP deep learning uses'
+        : 'a weak formal guarantee, though it still limits worst-case memorisation';
+  const test =
+    bound < 1
+      ? `An attacker who sees the model and guesses whether a given patient was in the training data, and is wrong about non-members 1% of the time, ` +
+        `can be right about members at most ${formatNumber(100 * bound, 3)}% of the time (e<sup>ε</sup> × 1% + δ).`
+      : `The formal bound is loose at this ε: an attacker's true-positive rate is at most e<sup>ε</sup> ≈ ${formatNumber(factor, 3)} times its false-positive rate (plus δ), ` +
+        `so at a 1% false-positive rate it excludes nothing. An attack that wrongly flags at most 1 in ${formatInteger(Math.round(2 * factor))} non-members ` +
+        'finds at most half of the members, and measured attacks on DP-SGD models are usually far weaker than the bound (see the check below).';
+  return `<p><strong>Reading ε = ${formatNumber(epsilon, 3)}:</strong> ${strength}. ${test} See docs/privacy.md for how to choose ε.</p>`;
+}
+
+/** Runs the loss-threshold membership attack on the per-sample losses the train stage wrote. */
+function renderMembership(path: string, privacy: Fields<PrivacyFields> | null): string {
+  if (!existsSync(path)) return unavailable('Membership-inference check', 'the train stage wrote no per-sample losses');
+  const epsilon = privacy?.number('epsilon') ?? null;
+  const delta = privacy?.number('delta') ?? null;
+  let result: MembershipResult;
+  try {
+    result = membershipFromFile(path, epsilon !== null && delta !== null ? { epsilon, delta } : null);
+  } catch (error) {
+    return unavailable('Membership-inference check', (error as Error).message);
+  }
+  const facts: [string, string][] = [
+    ['attack', 'loss threshold: a sample whose loss under the trained model is low is guessed to have been in training'],
+    ['training (members) / held-out (non-members) samples', `${formatInteger(result.members)} / ${formatInteger(result.nonMembers)}`],
+    ['AUC (0.5 is a coin flip)', `${formatNumber(result.auc, 3)} (95% CI ${formatNumber(result.aucLow, 3)} to ${formatNumber(result.aucHigh, 3)})`],
+    ['true-positive rate at 1% / 10% false positives', `${formatNumber(result.tprAtFpr1, 3)} / ${formatNumber(result.tprAtFpr10, 3)}`],
+    ['largest AUC any attack can reach under this run\'s (ε, δ)', result.dpAucBound === null ? 'no bound: trained without DP' : formatNumber(result.dpAucBound, 3)],
+  ];
+  return renderFacts(facts) + `<p>${escapeHtml(result.summary)}</p>`;
 }
