@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 export interface DemoCohortOptions {
   /** Samples (rows). Default 600. */
   samples: number;
-  /** Genes (columns). Default 2,000. */
+  /** Genes (columns). Default 2,500, more than normalize's 2,000 highly variable genes, as in real data. */
   genes: number;
   /** Disease labels; the first is the healthy reference without a module of its own. Default four labels. */
   labels: string[];
@@ -23,7 +23,7 @@ export interface DemoCohortOptions {
 
 export const DEMO_COHORT_DEFAULTS: DemoCohortOptions = {
   samples: 600,
-  genes: 2_000,
+  genes: 2_500,
   labels: ['healthy', 'inflammatory', 'fibrotic', 'proliferative'],
   moduleSize: 40,
   foldChange: 4,

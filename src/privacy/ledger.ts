@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { removeDeadTemporaries, writeJsonAtomic } from '../io/atomic.js';
 import { FileLock } from '../run/lock.js';
 import { PrivacyError } from '../util/errors.js';
-import { Logger } from '../util/log.js';
 import { ACCOUNTANTS } from './accountant.js';
 import { capFor, datasetBudgets, describeSpending, foldRuns, formatEpsilon, loadBudgetPolicy } from './budget.js';
 import {
@@ -45,7 +44,7 @@ export interface LedgerReceipt {
   entryId: string;
   line: number;
   hash: string;
-  /** Warnings for the log, such as "no budget cap is set". */
+  /** Warnings for the caller to log and report, such as "no budget cap is set". */
   warnings: string[];
 }
 
@@ -69,7 +68,6 @@ export class PrivacyLedger {
   readonly ledgerPath: string;
   readonly headPath: string;
   private readonly lock: FileLock;
-  private readonly log = new Logger('privacy-ledger');
 
   constructor(readonly privacyDir: string) {
     this.ledgerPath = join(privacyDir, LEDGER_FILE);
@@ -126,7 +124,6 @@ export class PrivacyLedger {
         codeVersion: input.codeVersion,
         randomness: input.randomness,
       });
-      for (const warning of warnings) this.log.warn(warning);
       return { ...receipt, warnings };
     });
   }
