@@ -122,10 +122,21 @@ export function tiedRanks(values: Float32Array, ranks: Float64Array): number {
  */
 export function rankGenesGroups(expression: CsrMatrix, groupings: Grouping[], scale: FoldChangeScale): GroupMarkers[] {
   if (groupings.length === 0) return [];
+  return rankGenesGroupsByGene(transpose(expression), groupings, scale);
+}
+
+/**
+ * {@link rankGenesGroups} on the gene-major matrix: row g of `byGene` lists gene g's values and,
+ * in its column indices, the samples that the grouping codes index. Callers that read the
+ * matrix gene-major, or test several sample sets, save the transposed copy.
+ */
+export function rankGenesGroupsByGene(byGene: CsrMatrix, groupings: Grouping[], scale: FoldChangeScale): GroupMarkers[] {
+  if (groupings.length === 0) return [];
+  const nSamples = byGene.nCols;
   const included = groupings[0].codes;
   for (const grouping of groupings) {
-    if (grouping.codes.length !== expression.nRows) {
-      throw new Error(`grouping '${grouping.name}' has ${grouping.codes.length} codes for ${expression.nRows} samples`);
+    if (grouping.codes.length !== nSamples) {
+      throw new Error(`grouping '${grouping.name}' has ${grouping.codes.length} codes for ${nSamples} samples`);
     }
     for (let i = 0; i < included.length; i++) {
       if (included[i] < 0 !== grouping.codes[i] < 0) {
@@ -136,11 +147,10 @@ export function rankGenesGroups(expression: CsrMatrix, groupings: Grouping[], sc
   const rowsKept: number[] = [];
   for (let i = 0; i < included.length; i++) if (included[i] >= 0) rowsKept.push(i);
   const n = rowsKept.length;
-  const keptPosition = new Int32Array(expression.nRows).fill(-1);
+  const keptPosition = new Int32Array(nSamples).fill(-1);
   rowsKept.forEach((row, position) => (keptPosition[row] = position));
 
-  const nGenes = expression.nCols;
-  const byGene = transpose(expression);
+  const nGenes = byGene.nRows;
   const results: GroupMarkers[] = [];
   const groupSizes = groupings.map((grouping) => {
     const sizes = new Float64Array(grouping.groups.length);

@@ -12,7 +12,7 @@ import {
   alignRows,
   foldChangeScale,
   readGeneTable,
-  readLognorm,
+  readLognormByGene,
   readScaled,
   type GeneTable,
   type NormalizedPaths,
@@ -20,7 +20,7 @@ import {
 import { encodeLabels, readLabels, readLatents } from '../cluster/inputs.js';
 import type { KmeansCurvePoint } from '../cluster/kmeans.js';
 import { readGeneLoadings, rankLatentGenes } from '../cluster/latent-genes.js';
-import { rankGenesGroups, type FoldChangeScale, type GroupMarkers, type Grouping } from '../cluster/markers.js';
+import { rankGenesGroupsByGene, type FoldChangeScale, type GroupMarkers, type Grouping } from '../cluster/markers.js';
 import { adjustedRandIndex, normalizedMutualInformation } from '../cluster/metrics.js';
 import { kmeansRecluster, louvainRecluster, partitionSpace, type PartitionSettings } from '../cluster/partition.js';
 import { principalComponents } from '../cluster/pca.js';
@@ -408,20 +408,20 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
   if (options.markers && rowsInNormalized && genes && existsSync(paths.lognorm)) {
     const rows = rowsInNormalized;
     markers = timer.measure('markers', () => {
-      const expression = readLognorm(paths.lognorm, rows);
+      const byGene = readLognormByGene(paths.lognorm, rows);
       const scale = foldChangeScale(paths.normalization);
       const groupings = markerGroupings(clusterings, columns, labelled);
       // Groupings over all samples share one ranking; the labels get their own when some samples lack one.
       const complete = groupings.filter((grouping) => grouping.codes.every((code) => code >= 0));
       const partial = groupings.filter((grouping) => !complete.includes(grouping));
       const results = [
-        ...rankGenesGroups(expression, complete, scale),
-        ...partial.flatMap((grouping) => rankGenesGroups(expression, [grouping], scale)),
+        ...rankGenesGroupsByGene(byGene, complete, scale),
+        ...partial.flatMap((grouping) => rankGenesGroupsByGene(byGene, [grouping], scale)),
       ];
       writeFrame(join(ctx.outputDir, CLUSTER_FILES.markers), markersFrame(results, genes));
       return {
         foldChange: scale,
-        nGenes: expression.nCols,
+        nGenes: byGene.nRows,
         groupings: summarizeMarkers(results, genes, options.markerTopGenes, Math.min(options.markerTopGenes, 5)),
       };
     });
