@@ -24,6 +24,8 @@ export interface RunFixtureOptions {
   /** Stages whose outputs exist. Default: all five before report. */
   stages?: StageName[];
   seed?: number;
+  /** Caps that classify states it applied, as sentences. Default none. */
+  classifyScalingNotes?: string[];
 }
 
 const ALL: StageName[] = ['ingest', 'normalize', 'train', 'cluster', 'classify'];
@@ -324,6 +326,13 @@ export function writeRunFixture(runDir: string, options: RunFixtureOptions): voi
       ensembleAtLeastBest: { voting: true, stacking: true },
       validation: { scheme: 'repeated stratified k-fold', fittedPerFold: ['classifiers', 'class weights'], fittedOnAllSamples: ['normalization statistics', 'gene selection', 'VAE'], labelsUsedUpstream: false, statement: 'The VAE and normalization saw every sample, test folds included, but never the labels.' },
       importance: { model: 'stacking', permutations: 5, metric: 'balanced accuracy drop', dimensions: Array.from({ length: d }, (_, j) => ({ dimension: j, mean: 0.1 / (j + 1), sd: 0.01 })), topGenes: geneIds.slice(0, 25).map((gene_id, j) => ({ gene_id, symbol: symbols[j], score: 1 / (j + 1) })), genesMissingReason: null },
+      scaling: {
+        svmMaxSamples: 5000,
+        svmFinalTrainedOn: nLabelled,
+        importanceMaxSamples: 2000,
+        importanceRows: { min: Math.floor(nLabelled / 5), max: Math.ceil(nLabelled / 5) },
+        notes: options.classifyScalingNotes ?? [],
+      },
       timings: { crossValidation: 12, finalFit: 2 },
     } : { status: 'skipped', skipReason: 'the cohort has no label column', nSamples: n, nLabelled: 0, nUnlabelled: n, results: {}, models: [] });
   }

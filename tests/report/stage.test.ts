@@ -112,6 +112,18 @@ describe('runReport', () => {
     expect(html).toContain('<strong>Sampled:</strong>');
   });
 
+  it('states the classify caps that applied', async () => {
+    const note = 'The RBF SVM trained on a stratified, seeded subsample of about 5,000 rows <in every fit>.';
+    const { html } = await reportFor({ nSamples: 60, classifyScalingNotes: [note] });
+    expect(html).toContain('Settings for a large cohort');
+    expect(html).toContain('subsample of about 5,000 rows &lt;in every fit&gt;.');
+  });
+
+  it('omits the caps callout when none applied', async () => {
+    const { html } = await reportFor({ nSamples: 60 });
+    expect(html).not.toContain('Settings for a large cohort');
+  });
+
   it('uses the given title', async () => {
     const { html } = await reportFor({ nSamples: 30 }, { title: 'Cohort <A>' });
     expect(html).toContain('<title>Cohort &lt;A&gt;</title>');
