@@ -136,7 +136,10 @@ export function toDense(m: CsrMatrix, rows?: ArrayLike<number>, cols?: ArrayLike
 export function selectColumns(m: CsrMatrix, cols: ArrayLike<number>): CsrMatrix {
   const colMap = new Int32Array(m.nCols).fill(-1);
   for (let c = 0; c < cols.length; c++) colMap[cols[c]] = c;
-  const builder = new CsrBuilder(cols.length, Math.max(16, nnz(m)));
+  // Size the output exactly, so keeping a few genes of a large matrix does not reserve the whole.
+  let kept = 0;
+  for (let k = 0; k < nnz(m); k++) if (colMap[m.indices[k]] >= 0) kept++;
+  const builder = new CsrBuilder(cols.length, Math.max(16, kept));
   const rowCols: number[] = [];
   const rowValues: number[] = [];
   for (let r = 0; r < m.nRows; r++) {
