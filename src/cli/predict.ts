@@ -3,6 +3,7 @@ import { extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TRAIN_DEFAULTS } from '../../pipeline/train.js';
 import { Ensemble, modelProbabilities } from '../classify/ensemble.js';
+import { evaluateHoldout, type HoldoutEvaluation } from '../classify/holdout.js';
 import { argmaxRows } from '../classify/learner.js';
 import { loadLibsvm } from '../classify/svm.js';
 import { buildTable } from '../classify/tables.js';
@@ -29,6 +30,10 @@ export interface CohortPrediction {
   probabilities: Float64Array;
   alignment: GeneAlignment;
   warnings: string[];
+  /** Known labels of the new samples (from --label-column or --metadata), else null. */
+  labels: (string | null)[] | null;
+  /** Scores against those labels, else null. */
+  evaluation: HoldoutEvaluation | null;
 }
 
 /** Reads the classifier saved by a run's classify stage, explaining why when there is none. */
@@ -83,19 +88,25 @@ export async function predictCohort(
       probabilities,
       alignment: encoded.alignment,
       warnings: encoded.warnings,
+      labels: encoded.labels,
+      evaluation: encoded.labels ? evaluateHoldout(encoded.labels, saved.classes, probabilities) : null,
     };
   } finally {
     ensemble.dispose();
   }
 }
 
-/** Tab-separated sample_id, predicted_label and one probability column per class (p_<class>). */
+/**
+ * Tab-separated sample_id, predicted_label and one probability column per class (p_<class>),
+ * plus the known label (true_label, empty where missing) when the cohort came with labels.
+ */
 export function predictionTsv(prediction: CohortPrediction): string {
-  const { classes, probabilities } = prediction;
-  const lines = [['sample_id', 'predicted_label', ...classes.map((label) => `p_${label}`)].join('\t')];
+  const { classes, probabilities, labels } = prediction;
+  const known = labels ? ['true_label'] : [];
+  const lines = [['sample_id', 'predicted_label', ...known, ...classes.map((label) => `p_${label}`)].join('\t')];
   prediction.sampleIds.forEach((id, i) => {
     const row = Array.from(probabilities.subarray(i * classes.length, (i + 1) * classes.length), (p) => p.toPrecision(6));
-    lines.push([id, prediction.predicted[i], ...row].join('\t'));
+    lines.push([id, prediction.predicted[i], ...(labels ? [labels[i] ?? ''] : []), ...row].join('\t'));
   });
   return lines.join('\n') + '\n';
 }
@@ -111,6 +122,7 @@ function writePrediction(path: string, prediction: CohortPrediction): void {
       [
         { name: 'sample_id', kind: 'utf8', values: prediction.sampleIds },
         { name: 'predicted_label', kind: 'utf8', values: prediction.predicted },
+        ...(prediction.labels ? [{ name: 'true_label', kind: 'utf8' as const, values: prediction.labels }] : []),
         { name: 'probabilities', kind: 'list', width: prediction.classes.length, values: Float32Array.from(prediction.probabilities) },
       ],
       { 'genevae.classes': JSON.stringify(prediction.classes), 'genevae.ensemble': prediction.ensemble },
@@ -124,18 +136,48 @@ function preview(genes: string[]): string {
   return genes.slice(0, PREVIEW).join(', ') + (genes.length > PREVIEW ? `, … (${genes.length - PREVIEW} more)` : '');
 }
 
+/** Logs how the prediction compares with the labels the new cohort came with. */
+function reportEvaluation(evaluation: HoldoutEvaluation, log: Logger): void {
+  const unknown = Object.entries(evaluation.unknownLabels);
+  if (unknown.length > 0) {
+    log.warn(
+      `${unknown.reduce((sum, [, count]) => sum + count, 0)} samples carry labels the classifier was not trained on and are not scored: ` +
+        unknown.map(([label, count]) => `${label} (${count})`).join(', '),
+    );
+  }
+  if (evaluation.unlabelled > 0) log.info(`${evaluation.unlabelled} samples have no label and are not scored`);
+  const { scores } = evaluation;
+  if (!scores) {
+    log.warn('no sample has a label the classifier knows, so the predictions cannot be scored');
+    return;
+  }
+  log.info(
+    `against the known labels of ${evaluation.scored} samples: balanced accuracy ${scores.balancedAccuracy.toFixed(3)}, ` +
+      `accuracy ${scores.accuracy.toFixed(3)}, macro-F1 ${scores.macroF1.toFixed(3)}, ` +
+      `AUROC ${Number.isNaN(scores.aurocMacro) ? 'n/a' : scores.aurocMacro.toFixed(3)}, Brier ${scores.brier.toFixed(3)}`,
+  );
+  const recalls = evaluation.perClass
+    .map((c, k) => (c.support > 0 ? `${evaluation.classes[k]} ${(100 * c.recall).toFixed(0)}% of ${c.support}` : null))
+    .filter((text) => text !== null);
+  log.info(`recall per class: ${recalls.join(', ')}`);
+}
+
 /** Adds `genevae predict --model <run-dir> <input>`. */
 export function registerPredict(program: Command): void {
   addIngestOptions(
     program
       .command('predict')
       .argument('<input>', 'matrix of the new cohort: CSV, TSV (optionally gzipped) or Arrow/Feather, read as ingest reads')
-      .description("predict labels of a new cohort with a run's normalization, VAE and final classifier ensemble")
+      .description(
+        "predict labels of a new cohort with a run's normalization, VAE and final classifier ensemble; " +
+          'when --label-column or --metadata gives the cohort known labels, the predictions are also scored against them',
+      )
       .requiredOption('--model <run-dir>', 'run directory whose train and classify stages have completed')
       .option(
         '--out <file>',
-        'output: .arrow for an Arrow table (sample_id, predicted_label, probabilities), anything else for tab-separated text; ' +
-          'gene alignment goes to <file>.genes.json (default: TSV on stdout)',
+        'output: .arrow for an Arrow table (sample_id, predicted_label, true_label when known, probabilities), anything else for ' +
+          'tab-separated text; gene alignment goes to <file>.genes.json and scores against known labels to <file>.scores.json ' +
+          '(default: TSV on stdout)',
       )
       .option(
         '--backend <name>',
@@ -157,12 +199,15 @@ export function registerPredict(program: Command): void {
     const counts = new Map<string, number>();
     for (const label of prediction.predicted) counts.set(label, (counts.get(label) ?? 0) + 1);
     log.info(`predicted labels: ${[...counts].map(([label, count]) => `${label} ${count}`).join(', ')}`);
+    if (prediction.evaluation) reportEvaluation(prediction.evaluation, log);
 
     const out = parsed.out as string | undefined;
     if (out) {
       writePrediction(resolve(out), prediction);
       writeJsonAtomic(`${resolve(out)}.genes.json`, alignment);
-      log.info(`predictions written to ${resolve(out)}; gene alignment to ${resolve(out)}.genes.json`);
+      if (prediction.evaluation) writeJsonAtomic(`${resolve(out)}.scores.json`, prediction.evaluation);
+      const scores = prediction.evaluation ? `; scores against the known labels to ${resolve(out)}.scores.json` : '';
+      log.info(`predictions written to ${resolve(out)}; gene alignment to ${resolve(out)}.genes.json${scores}`);
     } else {
       process.stdout.write(predictionTsv(prediction));
     }

@@ -8,6 +8,7 @@ import type { DenseMatrix } from '../matrix/dense.js';
 import { FILES, STAGE_DIRS } from '../run/layout.js';
 import type { StageContext } from '../run/stage.js';
 import { runIngest } from '../stages/ingest.js';
+import { readLabels } from '../cluster/inputs.js';
 import { InputError } from '../util/errors.js';
 import { Logger } from '../util/log.js';
 import { initBackend, type BackendChoice, type BackendInfo } from './backend.js';
@@ -37,6 +38,8 @@ export interface EncodedCohort {
   alignment: GeneAlignment;
   backend: BackendInfo;
   warnings: string[];
+  /** Known labels of the new samples, when the ingest options name a label column (null per unlabelled sample); else null. */
+  labels: (string | null)[] | null;
 }
 
 /** Finds the saved model directory of a run directory, or returns the directory itself when it contains a model. */
@@ -137,6 +140,7 @@ export async function encodeCohort(
     await runIngest(ctx, { ...INGEST_DEFAULTS, ...ingestOptions, inputs: [input] });
     const sampleIds = (readFrame(join(outputDir, FILES.obs)).sample_id as (string | null)[]).map(String);
     const cohortGenes = (readFrame(join(outputDir, FILES.var)).gene_id as (string | null)[]).map(String);
+    const labels = readLabels(join(outputDir, FILES.obs), sampleIds);
     const matrix = tableToCsr(readTable(join(outputDir, FILES.X)), input);
 
     const { alignment, columnOf } = alignGenes(saved.config.genes, cohortGenes);
@@ -179,6 +183,7 @@ export async function encodeCohort(
         alignment,
         backend: backendInfo,
         warnings,
+        labels,
       };
     } finally {
       model.dispose();

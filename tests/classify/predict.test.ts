@@ -6,6 +6,7 @@ import { CLASSIFY_DEFAULTS } from '../../pipeline/classify.js';
 import { NORMALIZE_DEFAULTS } from '../../pipeline/normalize.js';
 import { TRAIN_DEFAULTS } from '../../pipeline/train.js';
 import { predictCohort, predictionTsv, readClassifierModel } from '../../src/cli/predict.js';
+import { evaluateHoldout } from '../../src/classify/holdout.js';
 import { csrToTable, writeFrame, writeTable } from '../../src/io/arrow.js';
 import { csrFromDense } from '../../src/matrix/csr.js';
 import { runClassify } from '../../src/stages/classify.js';
@@ -83,9 +84,53 @@ describe('predictCohort', () => {
     expect(tsv[0]).toBe('sample_id\tpredicted_label\tp_group0\tp_group1\tp_group2');
   }, 300_000);
 
+  it('scores the predictions against the labels a new cohort comes with', async () => {
+    const runDir = await classifiedRun(Array.from({ length: SAMPLES }, (_, i) => `group${i % 3}`));
+    const csv = newCohortCsv();
+    const metadata = join(mkdtempSync(join(tmpdir(), 'genevae-predict-')), 'labels.csv');
+    // new10 has no label and new11 a class the classifier never saw.
+    const labels = Array.from({ length: 12 }, (_, i) => (i === 10 ? '' : i === 11 ? 'group9' : `group${i % 3}`));
+    writeFileSync(metadata, ['sample_id,diagnosis', ...labels.map((label, i) => `new${i},${label}`)].join('\n') + '\n');
+    const prediction = await predictCohort(runDir, csv, { metadata, metadataLabelColumn: 'diagnosis' });
+    const evaluation = prediction.evaluation!;
+    expect(evaluation.scored).toBe(10);
+    expect(evaluation.unlabelled).toBe(1);
+    expect(evaluation.unknownLabels).toEqual({ group9: 1 });
+    const correct = prediction.predicted.slice(0, 10).filter((label, i) => label === labels[i]).length;
+    expect(evaluation.scores!.accuracy).toBeCloseTo(correct / 10, 12);
+    expect(evaluation.confusion.flat().reduce((a, b) => a + b, 0)).toBe(10);
+    const tsv = predictionTsv(prediction).split('\n');
+    expect(tsv[0]).toBe('sample_id\tpredicted_label\ttrue_label\tp_group0\tp_group1\tp_group2');
+    expect(tsv[11].split('\t')[2]).toBe('');
+    expect(tsv[12].split('\t')[2]).toBe('group9');
+  }, 300_000);
+
   it('explains a run without a classifier', async () => {
     const runDir = await classifiedRun(Array.from({ length: SAMPLES }, () => 'same'));
     expect(() => readClassifierModel(runDir)).toThrow(InputError);
     expect(() => readClassifierModel(runDir)).toThrow(/classification was skipped/);
   }, 300_000);
+});
+
+describe('evaluateHoldout', () => {
+  it('scores only samples whose label the classifier knows', () => {
+    // Four samples: two a (one predicted b), one b (predicted a) and one of an unknown class c.
+    const probabilities = Float64Array.from([0.9, 0.1, 0.2, 0.8, 0.7, 0.3, 0.5, 0.5]);
+    const evaluation = evaluateHoldout(['a', 'a', 'b', 'c'], ['a', 'b'], probabilities);
+    expect(evaluation.scored).toBe(3);
+    expect(evaluation.unknownLabels).toEqual({ c: 1 });
+    expect(evaluation.confusion).toEqual([
+      [1, 1],
+      [1, 0],
+    ]);
+    expect(evaluation.scores!.accuracy).toBeCloseTo(1 / 3, 12);
+    expect(evaluation.scores!.balancedAccuracy).toBeCloseTo(0.25, 12);
+  });
+
+  it('has no scores when no label is known', () => {
+    const evaluation = evaluateHoldout([null, 'z'], ['a', 'b'], Float64Array.from([1, 0, 0, 1]));
+    expect(evaluation.scored).toBe(0);
+    expect(evaluation.unlabelled).toBe(1);
+    expect(evaluation.scores).toBeNull();
+  });
 });

@@ -9,6 +9,7 @@ import type { EnsembleSettings, ModelName } from '../../src/classify/ensemble.js
 import type { Features } from '../../src/classify/features.js';
 import { planLabels } from '../../src/classify/labels.js';
 import { loadLibsvm } from '../../src/classify/svm.js';
+import { resolveRepeats } from '../../src/stages/classify.js';
 import { readLabels, readLatents } from '../../src/cluster/inputs.js';
 import { stageFile } from '../../src/run/layout.js';
 import { Rng } from '../../src/util/rng.js';
@@ -141,7 +142,7 @@ describe.skipIf(!hasSklearn || RUN_DIRS.length === 0)('classify against scikit-l
       const d = latents.z.nCols;
       const data = new Float64Array(plan.rows.length * d);
       plan.rows.forEach((row, i) => data.set(latents.z.data.subarray(row * d, (row + 1) * d), i * d));
-      const comparison = await compare({ nRows: plan.rows.length, nCols: d, data }, plan.y, plan.classes.length, plan.folds, CLASSIFY_DEFAULTS.repeats);
+      const comparison = await compare({ nRows: plan.rows.length, nCols: d, data }, plan.y, plan.classes.length, plan.folds, resolveRepeats(CLASSIFY_DEFAULTS.repeats, plan.rows.length));
       printTable(`${runDir} (${plan.rows.length} samples, ${plan.classes.length} classes, ${d} dimensions)`, comparison);
       for (const name of SETTINGS.learners) {
         expect(Math.abs(comparison.ours[name]! - comparison.sklearn[name]!), name).toBeLessThanOrEqual(0.03);
