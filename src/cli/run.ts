@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PIPELINE_DEFAULTS, type PipelineOptions } from '../../pipeline/index.js';
@@ -105,6 +105,7 @@ export async function runPipeline(options: PipelineOptions): Promise<string> {
 export function publishReport(runDir: string): void {
   const reportDir = stageDir(runDir, 'report');
   copyFileAtomic(join(reportDir, FILES.report), join(runDir, FILES.report));
+  rmSync(join(runDir, FILES.outdatedReport), { force: true });
   const exportsSource = join(reportDir, FILES.exports);
   if (!existsSync(exportsSource)) return;
   for (const name of readdirSync(exportsSource)) {

@@ -28,6 +28,8 @@ export const FILES = {
   summary: 'summary.json',
   manifest: 'manifest.json',
   report: 'index.html',
+  /** The root report moved aside when a stage reruns, until a new report replaces it. */
+  outdatedReport: 'index.outdated.html',
   exports: 'exports',
 } as const;
 

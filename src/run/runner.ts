@@ -234,6 +234,7 @@ export async function executeStage<O>(
     return { cached: true, summary: existing };
   }
 
+  retireReport(run.runDir, stage, log);
   const finalDir = stageDir(run.runDir, stage);
   const temporaryDir = join(run.runDir, `.${STAGE_DIRS[stage]}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(temporaryDir, { recursive: true });
@@ -293,6 +294,21 @@ export async function executeStage<O>(
   // A rerun stage invalidates every later stage's outputs; their keys no longer match.
   saveManifest(run);
   return { cached: false, summary: summaryFile };
+}
+
+/**
+ * Moves the run's root index.html to index.outdated.html before a stage rewrites outputs it
+ * describes, so a run that fails or is killed afterwards leaves no report that reads as current.
+ * The next completed report replaces both.
+ */
+function retireReport(runDir: string, stage: StageName, log: Logger): void {
+  const current = join(runDir, FILES.report);
+  if (!existsSync(current)) return;
+  renameSync(current, join(runDir, FILES.outdatedReport));
+  log.info(
+    `${STAGE_DIRS[stage]}/ is being rewritten, so the run's earlier report no longer matches its outputs; ` +
+      `it is kept as ${FILES.outdatedReport} until this run writes a new ${FILES.report}`,
+  );
 }
 
 /** Swaps `source` in as `target`: the old target is renamed aside, under a hidden name, first and removed last. */
