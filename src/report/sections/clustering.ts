@@ -270,6 +270,14 @@ async function renderClustering(clustering: Fields<ClusteringReport>, labelClass
     return row;
   });
   parts.push(renderTable({ columns, rows, sortable: true, caption: withLabels ? 'Samples per cluster and label (unlabelled samples count in the size only)' : 'Samples per cluster' }));
+  if (stability.length) {
+    parts.push(
+      '<p class="note">Stability reclusters random subsamples of the cohort. <em>Mean Jaccard</em> is the average, over the subsamples, of ' +
+        "the best overlap (shared samples over samples in either) between this cluster's members in the subsample and a cluster found " +
+        `there; below ${UNSTABLE_JACCARD} the cluster is marked unstable. <em>Recovered</em> is the share of subsamples in which that ` +
+        'best overlap reached 0.75, so a cluster with a fair mean can still be lost in many subsamples.</p>',
+    );
+  }
 
   const figures: string[] = [];
   if (withLabels) figures.push(await renderContingencyHeatmap(column, counts, labelClasses, sizes.length));
