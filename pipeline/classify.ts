@@ -63,6 +63,13 @@ export interface ClassifyOptions {
   importanceMaxSamples: number;
   /** Equal-width bins of the reliability (calibration) diagram. Default 10. */
   calibrationBins: number;
+  /**
+   * Cross-validates the logistic regression also on the cluster stage's principal components
+   * (04-cluster/pca.arrow), on the same folds, to show whether the latents keep the label
+   * signal of a linear summary of the genes. Skipped when there is no pca.arrow or no logistic
+   * learner. Default true.
+   */
+  pcaBaseline: boolean;
 }
 
 /** Repeats of 'auto': 3 up to this many labelled samples, 1 above. */
@@ -89,4 +96,5 @@ export const CLASSIFY_DEFAULTS: ClassifyOptions = {
   importancePermutations: 5,
   importanceMaxSamples: 2000,
   calibrationBins: 10,
+  pcaBaseline: true,
 };

@@ -49,6 +49,7 @@ const FLAG_OF: Record<keyof ClassifyOptions, string> = {
   importancePermutations: 'importancePermutations',
   importanceMaxSamples: 'importanceMaxSamples',
   calibrationBins: 'calibrationBins',
+  pcaBaseline: 'classifyPcaBaseline',
 };
 
 /** Adds the classify stage's options; defaults come from CLASSIFY_DEFAULTS and are shown in --help. */
@@ -122,6 +123,10 @@ export function addClassifyOptions(command: Command): Command {
     ).argParser(parseInteger(0)),
     new Option('--calibration-bins <n>', `equal-width bins of the calibration plot (default ${d.calibrationBins})`).argParser(
       parseInteger(2),
+    ),
+    new Option(
+      '--no-classify-pca-baseline',
+      'skip the comparison with a logistic regression on the principal components of the genes (default: compare)',
     ),
   ];
   for (const option of options) command.addOption(option);

@@ -24,6 +24,8 @@ export const FILES = {
   latent: 'latent.arrow',
   clusters: 'clusters.arrow',
   umap: 'umap.arrow',
+  /** Principal-component scores of the cluster stage's PCA baseline, in latent.arrow's layout. */
+  pca: 'pca.arrow',
   predictions: 'predictions.arrow',
   summary: 'summary.json',
   manifest: 'manifest.json',

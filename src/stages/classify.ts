@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUTO_REPEATS_MAX_SAMPLES, type ClassifyOptions } from '../../pipeline/classify.js';
 import { readLabels, readLatents } from '../cluster/inputs.js';
+import { pcaClassifierBaseline, type PcaClassifierBaseline } from '../classify/baseline.js';
 import { crossValidate, type CrossValidationResult } from '../classify/crossvalidate.js';
 import { Ensemble, modelProbabilities, type EnsembleSettings, type EnsembleState, type ModelName } from '../classify/ensemble.js';
 import { selectRows, type Features } from '../classify/features.js';
@@ -121,6 +123,10 @@ export interface ClassifySummary {
     /** One sentence per cap or reduction that changed the computation; empty when none did. */
     notes: string[];
   };
+  /** Scores of the same logistic regression on the latents and on principal components; null when not compared. */
+  pcaBaseline: PcaClassifierBaseline | null;
+  /** Reason the PCA comparison is missing, or null. */
+  pcaBaselineSkipped: string | null;
   /** Seconds spent in cross-validation and in the final refit. */
   timings: { crossValidation: number; finalFit: number };
 }
@@ -236,6 +242,8 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
     warnings.push(`stacking was left out of the results because in ${cv.stackingSkipped.length} fold(s) ${stackingSkipped}`);
   }
 
+  const baseline = comparePca(ctx, options, latents.sampleIds, plan, settings, cv, rng.fork('pca-baseline'), warnings);
+
   const results: Partial<Record<ModelName, ModelReport>> = {};
   for (const name of cv.models) results[name] = reportModel(name, cv, plan.y, plan.classes, options.calibrationBins);
 
@@ -293,6 +301,8 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
     validation: validationStatement(n, plan.folds, repeats),
     importance,
     scaling: scalingNotes(options, plan, repeats, cv, modelFile),
+    pcaBaseline: baseline.result,
+    pcaBaselineSkipped: baseline.skipped,
     timings: { crossValidation: crossValidationSeconds, finalFit: finalSeconds },
   };
   ctx.log.info(
@@ -300,6 +310,47 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
       cv.models.map((name) => `${name} ${results[name]!.folds.balancedAccuracy.mean.toFixed(3)}`).join(', '),
   );
   return { summary: summary as unknown as Record<string, unknown>, warnings };
+}
+
+/** Balanced accuracy the latents may lose against the principal components before the stage warns. */
+const PCA_BASELINE_WARNING_MARGIN = 0.05;
+
+/**
+ * Runs the PCA classifier baseline when requested and possible, else returns the reason it
+ * did not run. The cluster stage writes pca.arrow with latent.arrow's samples in its order.
+ */
+function comparePca(
+  ctx: StageContext,
+  options: ClassifyOptions,
+  sampleIds: readonly string[],
+  plan: LabelPlan,
+  settings: EnsembleSettings,
+  cv: CrossValidationResult,
+  rng: Rng,
+  warnings: string[],
+): { result: PcaClassifierBaseline | null; skipped: string | null } {
+  if (!options.pcaBaseline) return { result: null, skipped: 'turned off (--no-classify-pca-baseline)' };
+  if (!options.learners.includes('logistic')) return { result: null, skipped: 'the logistic regression is not among the learners' };
+  const path = ctx.inputPath('cluster', FILES.pca);
+  if (!existsSync(path)) return { result: null, skipped: `${path} not found: the cluster stage ran no PCA baseline` };
+  const pca = readLatents(path);
+  if (pca.sampleIds.length !== sampleIds.length || pca.sampleIds.some((id, i) => id !== sampleIds[i])) {
+    return { result: null, skipped: `the samples of ${path} differ from the latents'; rerun the cluster stage` };
+  }
+  const features = selectRows({ nRows: pca.z.nRows, nCols: pca.z.nCols, data: Float64Array.from(pca.z.data) }, plan.rows);
+  const result = pcaClassifierBaseline(features, plan.y, plan.classes.length, settings, cv, rng);
+  ctx.log.info(
+    `logistic regression, balanced accuracy: latents ${result.latent.balancedAccuracy.mean.toFixed(3)}, ` +
+      `${result.nComponents} principal components ${result.pca.balancedAccuracy.mean.toFixed(3)}`,
+  );
+  if (result.difference < -PCA_BASELINE_WARNING_MARGIN) {
+    warnings.push(
+      `the latents predict the labels less well than ${result.nComponents} principal components of the genes ` +
+        `(logistic regression, balanced accuracy ${result.latent.balancedAccuracy.mean.toFixed(3)} against ` +
+        `${result.pca.balancedAccuracy.mean.toFixed(3)} on the same folds)`,
+    );
+  }
+  return { result, skipped: null };
 }
 
 function skipped(
@@ -329,6 +380,8 @@ function skipped(
     validation: null,
     importance: null,
     scaling: { svmMaxSamples: 0, svmFinalTrainedOn: null, importanceMaxSamples: 0, importanceRows: null, notes: [] },
+    pcaBaseline: null,
+    pcaBaselineSkipped: reason,
     timings: { crossValidation: 0, finalFit: 0 },
   };
   return { summary: summary as unknown as Record<string, unknown>, warnings: [...warnings, `classification skipped: ${reason}`] };

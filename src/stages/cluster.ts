@@ -200,6 +200,8 @@ function summarizeMarkers(results: GroupMarkers[], genes: GeneTable, top: number
  * - clusters.arrow: sample_id (utf8); kmeans, louvain (int32, cluster 0 is the largest); and
  *   pca_kmeans, pca_louvain (int32) when the baseline ran
  * - umap.arrow: sample_id (utf8), umap (FixedSizeList<Float32>[2])
+ * - pca.arrow: sample_id (utf8), z (FixedSizeList<Float32>, the principal-component scores)
+ *   when the baseline ran; classify fits its baseline on them
  * - markers.arrow: see {@link markersFrame}; groupings kmeans, louvain and label
  * - latent_genes.arrow: see {@link latentGenesFrame}, when gene_loadings.arrow exists
  * and returns a {@link ClusterSummary}.
@@ -315,6 +317,7 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
       const scaled = readScaled(paths.X, rows);
       return { pca: principalComponents(scaled, { nComponents: options.pcaComponents }, rng.fork('pca')), nGenes: scaled.nCols };
     });
+    writeTable(join(ctx.outputDir, FILES.pca), denseToTable(pca.scores, 'z', { name: 'sample_id', values: latents.sampleIds }));
     baseline = timer.measure('pca clustering', () => {
       const space = partitionSpace(pca.scores, settings, rng.fork('pca-space'), 0, steps);
       for (const [step, seconds] of Object.entries(steps)) timer.timings[`pca ${step}`] = seconds;

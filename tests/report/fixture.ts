@@ -333,6 +333,14 @@ export function writeRunFixture(runDir: string, options: RunFixtureOptions): voi
         importanceRows: { min: Math.floor(nLabelled / 5), max: Math.ceil(nLabelled / 5) },
         notes: options.classifyScalingNotes ?? [],
       },
+      pcaBaseline: {
+        learner: 'logistic',
+        nComponents: 50,
+        latent: { balancedAccuracy: { mean: 0.81, sd: 0.04 }, accuracy: { mean: 0.82, sd: 0.04 }, macroF1: { mean: 0.8, sd: 0.05 } },
+        pca: { balancedAccuracy: { mean: 0.86, sd: 0.03 }, accuracy: { mean: 0.87, sd: 0.03 }, macroF1: { mean: 0.85, sd: 0.04 } },
+        difference: -0.05,
+      },
+      pcaBaselineSkipped: null,
       timings: { crossValidation: 12, finalFit: 2 },
     } : { status: 'skipped', skipReason: 'the cohort has no label column', nSamples: n, nLabelled: 0, nUnlabelled: n, results: {}, models: [] });
   }

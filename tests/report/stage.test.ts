@@ -124,6 +124,13 @@ describe('runReport', () => {
     expect(html).not.toContain('Settings for a large cohort');
   });
 
+  it('compares the latents with principal components', async () => {
+    const { html } = await reportFor({ nSamples: 60 });
+    expect(html).toContain('Latents against principal components');
+    expect(html).toContain('top 50 principal components of the scaled genes');
+    expect(html).toMatch(/The latents score 0\.05\d* lower in balanced accuracy/);
+  });
+
   it('uses the given title', async () => {
     const { html } = await reportFor({ nSamples: 30 }, { title: 'Cohort <A>' });
     expect(html).toContain('<title>Cohort &lt;A&gt;</title>');

@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLASSIFY_DEFAULTS, type ClassifyOptions } from '../../pipeline/classify.js';
-import { readTable, tableToFrame } from '../../src/io/arrow.js';
+import { denseToTable, readTable, tableToFrame, writeTable } from '../../src/io/arrow.js';
+import { STAGE_DIRS } from '../../src/run/layout.js';
+import { Rng } from '../../src/util/rng.js';
 import { resolveRepeats, runClassify, type ClassifierModelFile, type ClassifySummary } from '../../src/stages/classify.js';
 import { testContext } from '../helpers/context.js';
 import { blobs, writeLatentFixture } from '../classify/fixtures.js';
@@ -160,5 +162,35 @@ describe('runClassify', () => {
     expect(model.trainedOn).toBe(90);
     expect(model.model.learners.map((l) => l.name)).toEqual(['logistic', 'forest', 'knn', 'svm']);
     expect(model.model.meta).not.toBeNull();
+  });
+
+  it('compares the latents with principal components', async () => {
+    // The "principal components" are the blobs and the "latents" pure noise, so PCA must win.
+    const ctx = testContext('classify');
+    const { x, y } = blobs([40, 30, 20], 6, 3);
+    const rng = new Rng(5);
+    const noise = { nRows: x.nRows, nCols: 4, data: Float64Array.from({ length: x.nRows * 4 }, () => rng.normal()) };
+    const ids = writeLatentFixture(ctx.runDir, noise, threeClassLabels(y));
+    writeTable(
+      join(ctx.runDir, STAGE_DIRS.cluster, 'pca.arrow'),
+      denseToTable({ nRows: x.nRows, nCols: x.nCols, data: Float32Array.from(x.data) }, 'z', { name: 'sample_id', values: ids }),
+    );
+
+    const result = await runClassify(ctx, FAST);
+    const summary = result.summary as unknown as ClassifySummary;
+
+    const baseline = summary.pcaBaseline!;
+    expect(baseline.nComponents).toBe(6);
+    expect(baseline.pca.balancedAccuracy.mean).toBeGreaterThan(0.8);
+    expect(baseline.latent.balancedAccuracy.mean).toBeLessThan(0.6);
+    expect(baseline.latent.balancedAccuracy.mean).toBeCloseTo(summary.results.logistic!.folds.balancedAccuracy.mean, 12);
+    expect(baseline.difference).toBeLessThan(-0.2);
+    expect(result.warnings.some((w) => /less well than 6 principal components/.test(w))).toBe(true);
+  });
+
+  it('says why the PCA comparison is missing', async () => {
+    const { summary } = await classify(threeClassLabels(blobLabels));
+    expect(summary.pcaBaseline).toBeNull();
+    expect(summary.pcaBaselineSkipped).toMatch(/pca\.arrow not found/);
   });
 });

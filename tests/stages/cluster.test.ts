@@ -101,7 +101,10 @@ describe('cluster stage', () => {
   });
 
   it('reports the PCA baseline', async () => {
-    const { summary } = await clusterBlobs('all');
+    const { ctx, ids, summary } = await clusterBlobs('all');
+    const scores = readTable(join(ctx.outputDir, 'pca.arrow'));
+    expect(Array.from(scores.getChild('sample_id')!, String)).toEqual(ids);
+    expect(tableToDense(scores, 'z').nCols).toBe(5);
     expect(summary.baseline!.nComponents).toBe(5);
     expect(summary.baseline!.nGenes).toBe(9);
     const pcaKmeans = summary.clusterings.find((c) => c.column === 'pca_kmeans')!;

@@ -84,6 +84,7 @@ export async function renderClassificationSection({ data }: SectionContext): Pro
   }
 
   parts.push('<h3>Scores per model</h3>', renderScores(models, summary.object('ensembleAtLeastBest')));
+  parts.push(renderPcaBaseline(summary.object<NonNullable<ClassifySummary['pcaBaseline']>>('pcaBaseline'), summary.string('pcaBaselineSkipped')));
   const best = pickBest(models, summary.string('ensemble'));
   parts.push(`<h3>Model in detail: <code>${escapeHtml(best.name)}</code></h3>`);
   parts.push(`<div class="row">${await renderConfusion(best, classes)}${await renderPerClass(best)}</div>`);
@@ -101,6 +102,7 @@ export async function renderClassificationSection({ data }: SectionContext): Pro
       summary.remainingScalars([
         'status', 'skipReason', 'nSamples', 'nLabelled', 'nUnlabelled', 'droppedClasses', 'classes', 'classCounts', 'latentDim', 'requestedFolds', 'folds', 'repeats',
         'repeatsRequested', 'scaling', 'learners', 'models', 'classWeight', 'stackingSkipped', 'ensemble', 'chanceBalancedAccuracy', 'results', 'bestLearner', 'ensembleAtLeastBest', 'validation', 'importance', 'timings',
+        'pcaBaseline', 'pcaBaselineSkipped',
       ]),
       'Other values recorded by classify',
     ),
@@ -152,6 +154,36 @@ function renderScores(models: ModelView[], atLeastBest: Fields): string {
   return (
     renderTable({ columns: ['model', ...SCORES.map((s) => ({ label: s.label, numeric: true, title: s.title }))], rows, sortable: true }) +
     '<p class="note">Mean ± standard deviation over the test folds of every repeat.</p>'
+  );
+}
+
+/** Renders the latents against principal components as features of the same logistic regression. */
+function renderPcaBaseline(baseline: Fields<NonNullable<ClassifySummary['pcaBaseline']>>, skipped: string | null): string {
+  const heading = '<h3>Latents against principal components</h3>';
+  if (baseline.isEmpty) return heading + unavailable('Comparison with principal components', skipped ?? 'not recorded by this run');
+  const components = formatInteger(baseline.number('nComponents'));
+  const row = (name: string, scores: Fields) => [
+    name,
+    ...(['balancedAccuracy', 'accuracy', 'macroF1'] as const).map((key) => {
+      const score = scores.object(key);
+      return { html: formatMeanSpread(score.number('mean'), score.number('sd')), sort: score.number('mean') ?? -Infinity };
+    }),
+  ];
+  const difference = baseline.number('difference');
+  return (
+    heading +
+    renderTable({
+      columns: ['features of the logistic regression', { label: 'balanced accuracy', numeric: true }, { label: 'accuracy', numeric: true }, { label: 'macro-F1', numeric: true }],
+      rows: [row('VAE latents', baseline.object('latent')), row(`top ${components} principal components of the scaled genes`, baseline.object('pca'))],
+    }) +
+    `<p class="note">The same logistic regression on the same folds. The principal components come from the cluster stage's PCA baseline, ` +
+    'fitted on every sample without labels and outside differential privacy. ' +
+    (difference === null
+      ? ''
+      : difference < 0
+        ? `The latents score ${formatNumber(-difference, 3)} lower in balanced accuracy: the model keeps less of the label signal than a linear summary of the genes.`
+        : `The latents score ${formatNumber(difference, 3)} higher in balanced accuracy.`) +
+    '</p>'
   );
 }
 

@@ -1,0 +1,76 @@
+import { crossValidate, type CrossValidationResult } from './crossvalidate.js';
+import type { EnsembleSettings } from './ensemble.js';
+import type { Features } from './features.js';
+import { meanAndSd, type Scores } from './metrics.js';
+import type { Rng } from '../util/rng.js';
+
+/** Mean and standard deviation over test folds of the scores a baseline comparison reports. */
+export interface FoldSummary {
+  balancedAccuracy: { mean: number; sd: number };
+  accuracy: { mean: number; sd: number };
+  macroF1: { mean: number; sd: number };
+}
+
+/**
+ * Scores of one logistic regression on the latents and on the principal components of the
+ * normalized genes, on the same folds. It shows whether the latents keep the label signal
+ * that a linear summary of the genes carries.
+ */
+export interface PcaClassifierBaseline {
+  learner: 'logistic';
+  nComponents: number;
+  latent: FoldSummary;
+  pca: FoldSummary;
+  /** Latent minus PCA mean balanced accuracy. */
+  difference: number;
+}
+
+/** Summarizes per-fold scores. */
+export function foldSummary(scores: Scores[]): FoldSummary {
+  return {
+    balancedAccuracy: meanAndSd(scores.map((s) => s.balancedAccuracy)),
+    accuracy: meanAndSd(scores.map((s) => s.accuracy)),
+    macroF1: meanAndSd(scores.map((s) => s.macroF1)),
+  };
+}
+
+/**
+ * Cross-validates the logistic regression on `pca` (rows in the order of the labelled samples)
+ * with the folds of `latentCv`, and compares it with the latent logistic regression's scores.
+ */
+export function pcaClassifierBaseline(
+  pca: Features,
+  y: Int32Array,
+  nClasses: number,
+  settings: EnsembleSettings,
+  latentCv: CrossValidationResult,
+  rng: Rng,
+): PcaClassifierBaseline {
+  const latentScores = latentCv.foldScores.logistic;
+  if (!latentScores) throw new Error('the PCA baseline requires the logistic regression among the learners, which the caller checks');
+  const cv = crossValidate(
+    pca,
+    y,
+    nClasses,
+    { ...settings, learners: ['logistic'], stackingFolds: 0 },
+    {
+      folds: latentCv.assignments[0].reduce((most, fold) => Math.max(most, fold), 0) + 1,
+      repeats: latentCv.assignments.length,
+      importancePermutations: 0,
+      importanceModel: 'voting',
+      importanceMaxSamples: 0,
+      assignments: latentCv.assignments,
+    },
+    rng,
+    null,
+  );
+  const latent = foldSummary(latentScores);
+  const baseline = foldSummary(cv.foldScores.logistic!);
+  return {
+    learner: 'logistic',
+    nComponents: pca.nCols,
+    latent,
+    pca: baseline,
+    difference: latent.balancedAccuracy.mean - baseline.balancedAccuracy.mean,
+  };
+}
