@@ -332,7 +332,14 @@ function comparePca(
   if (!options.pcaBaseline) return { result: null, skipped: 'turned off (--no-classify-pca-baseline)' };
   if (!options.learners.includes('logistic')) return { result: null, skipped: 'the logistic regression is not among the learners' };
   const path = ctx.inputPath('cluster', FILES.pca);
-  if (!existsSync(path)) return { result: null, skipped: `${path} not found: the cluster stage ran no PCA baseline` };
+  if (!existsSync(path)) {
+    return {
+      result: null,
+      skipped:
+        `${path} not found: the cluster stage ran without a PCA baseline, or before genevae wrote pca.arrow ` +
+        `(run 'genevae cluster <run-dir> --force' and then 'genevae classify <run-dir>' to add it)`,
+    };
+  }
   const pca = readLatents(path);
   if (pca.sampleIds.length !== sampleIds.length || pca.sampleIds.some((id, i) => id !== sampleIds[i])) {
     return { result: null, skipped: `the samples of ${path} differ from the latents'; rerun the cluster stage` };
