@@ -1,4 +1,5 @@
 import { confusionMatrix, perClassScores, scorePredictions, type ClassScores, type Scores } from './metrics.js';
+import { selectRows } from './features.js';
 import { argmaxRows } from './learner.js';
 
 /**
@@ -47,8 +48,7 @@ export function evaluateHoldout(labels: readonly (string | null)[], classes: rea
     truth.push(code);
   });
 
-  const subset = new Float64Array(rows.length * nClasses);
-  rows.forEach((row, i) => subset.set(probabilities.subarray(row * nClasses, (row + 1) * nClasses), i * nClasses));
+  const subset = selectRows({ nRows: labels.length, nCols: nClasses, data: probabilities }, rows).data;
   const codes = Int32Array.from(truth);
   const confusion = confusionMatrix(codes, argmaxRows(subset, nClasses), nClasses);
   return {
