@@ -22,6 +22,7 @@ import { loadLibsvm } from '../classify/svm.js';
 import { buildTable, type TableColumn } from '../classify/tables.js';
 import { writeTable } from '../io/arrow.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import type { DenseMatrix } from '../matrix/dense.js';
 import { FILES } from '../run/layout.js';
 import type { StageContext, StageResult } from '../run/stage.js';
 import { Rng } from '../util/rng.js';
@@ -242,7 +243,7 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
     warnings.push(`stacking was left out of the results because in ${cv.stackingSkipped.length} fold(s) ${stackingSkipped}`);
   }
 
-  const baseline = comparePca(ctx, options, latents.sampleIds, plan, settings, cv, rng.fork('pca-baseline'), warnings);
+  const baseline = comparePca(ctx, options, latents.sampleIds, d, plan, settings, cv, rng.fork('pca-baseline'), warnings);
 
   const results: Partial<Record<ModelName, ModelReport>> = {};
   for (const name of cv.models) results[name] = reportModel(name, cv, plan.y, plan.classes, options.calibrationBins);
@@ -312,17 +313,32 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
   return { summary: summary as unknown as Record<string, unknown>, warnings };
 }
 
+/** The first `k` columns of `x` at `rows`, as classifier features. */
+function leadingColumns(x: DenseMatrix, k: number, rows: Int32Array): Features {
+  const data = new Float64Array(rows.length * k);
+  for (let i = 0; i < rows.length; i++) {
+    for (let c = 0; c < k; c++) data[i * k + c] = x.data[rows[i] * x.nCols + c];
+  }
+  return { nRows: rows.length, nCols: k, data };
+}
+
 /** Balanced accuracy the latents may lose against the principal components before the stage warns. */
 const PCA_BASELINE_WARNING_MARGIN = 0.05;
 
 /**
  * Runs the PCA classifier baseline when requested and possible, else returns the reason it
  * did not run. The cluster stage writes pca.arrow with latent.arrow's samples in its order.
+ *
+ * The baseline reads as many leading components as the latents have dimensions, so both
+ * feature sets have the same size. With all of them, up to n - 1 components of n samples, the
+ * standardized scores would whiten the data: every sample equally far from every other, which
+ * leaves a linear classifier no signal at all.
  */
 function comparePca(
   ctx: StageContext,
   options: ClassifyOptions,
   sampleIds: readonly string[],
+  latentDim: number,
   plan: LabelPlan,
   settings: EnsembleSettings,
   cv: CrossValidationResult,
@@ -344,7 +360,7 @@ function comparePca(
   if (pca.sampleIds.length !== sampleIds.length || pca.sampleIds.some((id, i) => id !== sampleIds[i])) {
     return { result: null, skipped: `the samples of ${path} differ from the latents'; rerun the cluster stage` };
   }
-  const features = selectRows({ nRows: pca.z.nRows, nCols: pca.z.nCols, data: Float64Array.from(pca.z.data) }, plan.rows);
+  const features = leadingColumns(pca.z, Math.min(latentDim, pca.z.nCols), plan.rows);
   const result = pcaClassifierBaseline(features, plan.y, plan.classes.length, settings, cv, rng);
   ctx.log.info(
     `logistic regression, balanced accuracy: latents ${result.latent.balancedAccuracy.mean.toFixed(3)}, ` +

@@ -335,7 +335,7 @@ export function writeRunFixture(runDir: string, options: RunFixtureOptions): voi
       },
       pcaBaseline: {
         learner: 'logistic',
-        nComponents: 50,
+        nComponents: d,
         latent: { balancedAccuracy: { mean: 0.81, sd: 0.04 }, accuracy: { mean: 0.82, sd: 0.04 }, macroF1: { mean: 0.8, sd: 0.05 } },
         pca: { balancedAccuracy: { mean: 0.86, sd: 0.03 }, accuracy: { mean: 0.87, sd: 0.03 }, macroF1: { mean: 0.85, sd: 0.04 } },
         difference: -0.05,

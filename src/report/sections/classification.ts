@@ -174,7 +174,7 @@ function renderPcaBaseline(baseline: Fields<NonNullable<ClassifySummary['pcaBase
     heading +
     renderTable({
       columns: ['features of the logistic regression', { label: 'balanced accuracy', numeric: true }, { label: 'accuracy', numeric: true }, { label: 'macro-F1', numeric: true }],
-      rows: [row('VAE latents', baseline.object('latent')), row(`top ${components} principal components of the scaled genes`, baseline.object('pca'))],
+      rows: [row('VAE latents', baseline.object('latent')), row(`top ${components} principal components of the scaled genes (as many as latent dimensions)`, baseline.object('pca'))],
     }) +
     `<p class="note">The same logistic regression on the same folds. The principal components come from the cluster stage's PCA baseline, ` +
     'fitted on every sample without labels and outside differential privacy. ' +
