@@ -15,11 +15,12 @@ export interface HoldoutEvaluation {
   unknownLabels: Record<string, number>;
   /** The classifier's classes, in the order of the confusion matrix and `perClass`. */
   classes: string[];
-  /** Null when no sample could be scored. */
+  /** Null when no sample could be scored. The Brier score is summed over classes, so it runs from 0 to 2. */
   scores: Scores | null;
-  /** True classes in rows, predicted in columns. */
+  /** Counts with true labels in rows and predicted labels in columns, both in the order of `classes`. */
   confusion: number[][];
-  perClass: ClassScores[];
+  confusionLayout: 'rows: true label, columns: predicted label';
+  perClass: (ClassScores & { label: string })[];
 }
 
 /**
@@ -58,6 +59,7 @@ export function evaluateHoldout(labels: readonly (string | null)[], classes: rea
     classes: [...classes],
     scores: rows.length > 0 ? scorePredictions(codes, subset, nClasses) : null,
     confusion,
-    perClass: perClassScores(confusion),
+    confusionLayout: 'rows: true label, columns: predicted label',
+    perClass: perClassScores(confusion).map((scores, k) => ({ label: classes[k], ...scores })),
   };
 }

@@ -6,7 +6,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import type { BackendChoice } from '../model/backend.js';
 import { encodeCohort, type EncodedCohort } from '../model/encode.js';
 import { Logger } from '../util/log.js';
-import { addIngestOptions, ingestOptionsFrom } from './ingest.js';
+import { addIngestOptions, ingestOptionsFrom, withRunLayoutHint } from './ingest.js';
 import { parseChoice } from './parse.js';
 
 const PREVIEW = 10;
@@ -54,10 +54,11 @@ export function registerEncode(program: Command): void {
       .option('--backend <name>', `TensorFlow.js backend: auto, wasm, cpu or tensorflow (default: ${TRAIN_DEFAULTS.backend})`, parseChoice(['auto', 'wasm', 'cpu', 'tensorflow'] as const)),
   ).action(async (input: string, parsed: Record<string, unknown>) => {
     const log = new Logger('encode');
-    const encoded = await encodeCohort(resolve(parsed.model as string), resolve(input), ingestOptionsFrom(parsed), {
-      backend: (parsed.backend as BackendChoice | undefined) ?? TRAIN_DEFAULTS.backend,
-      log,
-    });
+    const runDir = resolve(parsed.model as string);
+    const ingestOptions = ingestOptionsFrom(parsed);
+    const encoded = await withRunLayoutHint(runDir, ingestOptions, log, () =>
+      encodeCohort(runDir, resolve(input), ingestOptions, { backend: (parsed.backend as BackendChoice | undefined) ?? TRAIN_DEFAULTS.backend, log }),
+    );
     const { alignment } = encoded;
     log.info(`${alignment.matched} of the model's ${alignment.modelGenes} genes matched by id; ${encoded.sampleIds.length} samples encoded on ${encoded.backend.name}`);
     if (alignment.missing.length > 0) log.info(`${alignment.missing.length} model genes missing, set to the training mean: ${preview(alignment.missing)}`);

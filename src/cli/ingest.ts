@@ -1,4 +1,5 @@
-import { basename, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { INGEST_DEFAULTS, type IngestOptions } from '../../pipeline/ingest.js';
 import { fingerprintFile } from '../run/hash.js';
@@ -6,7 +7,7 @@ import { FILES } from '../run/layout.js';
 import { closeRun, executeStage, openRun } from '../run/runner.js';
 import { runIngest } from '../stages/ingest.js';
 import { InputError } from '../util/errors.js';
-import { rootLogger } from '../util/log.js';
+import { rootLogger, type Logger } from '../util/log.js';
 import { collect, parseChoice, parseInteger } from './parse.js';
 
 const d = INGEST_DEFAULTS;
@@ -46,6 +47,59 @@ export function ingestOptionsFrom(parsed: Record<string, unknown>): Partial<Inge
   if (parsed.obsColumns !== undefined) out.obsColumns = parsed.obsColumns as string[];
   if (parsed.makeUnique !== undefined) out.makeUnique = Boolean(parsed.makeUnique);
   return out;
+}
+
+/** Ingest options that describe the matrix's layout, with the flag that sets each. */
+const LAYOUT_FLAGS: [keyof IngestOptions, string][] = [
+  ['format', '--input-format'],
+  ['genesInRows', '--genes-in-rows'],
+  ['idColumn', '--id-column'],
+  ['excludeColumns', '--exclude-columns'],
+  ['symbolColumn', '--symbol-column'],
+  ['obsColumns', '--obs-columns'],
+  ['naValues', '--na-values'],
+  ['missing', '--missing'],
+  ['makeUnique', '--make-unique'],
+];
+
+function quoted(value: string): string {
+  return /^[\w.,/:=+-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
+}
+
+/** Command-line flags that reproduce the layout options of `options` that differ from the defaults. */
+export function layoutArguments(options: Partial<IngestOptions>): string[] {
+  const args: string[] = [];
+  for (const [field, flag] of LAYOUT_FLAGS) {
+    const value = options[field];
+    if (value === undefined || JSON.stringify(value) === JSON.stringify(INGEST_DEFAULTS[field as keyof typeof INGEST_DEFAULTS])) continue;
+    if (typeof value === 'boolean') args.push(flag);
+    else if (Array.isArray(value)) for (const item of value) args.push(flag, quoted(String(item)));
+    else if (value !== null) args.push(flag, quoted(String(value)));
+  }
+  return args;
+}
+
+/**
+ * Runs `read`, which ingests a new cohort for the model of `runDir`. When the new cohort's
+ * matrix cannot be read and the model's run read its own matrix with other layout options,
+ * logs those options before the error, since a cohort from the same source usually needs them.
+ */
+export async function withRunLayoutHint<T>(runDir: string, given: Partial<IngestOptions>, log: Logger, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof InputError) {
+      const manifestPath = join(runDir, FILES.manifest);
+      const runOptions = existsSync(manifestPath)
+        ? ((JSON.parse(readFileSync(manifestPath, 'utf8')) as { options?: { ingest?: Partial<IngestOptions> } }).options?.ingest ?? null)
+        : null;
+      const theirs = runOptions ? layoutArguments(runOptions) : [];
+      if (theirs.length > 0 && theirs.join(' ') !== layoutArguments(given).join(' ')) {
+        log.warn(`the model's run read its matrix with ${theirs.join(' ')}; if the new cohort has the same layout, pass the same options`);
+      }
+    }
+    throw error;
+  }
 }
 
 /** `genevae ingest <run-dir> <inputs...>`: reads the matrix into a new or existing run directory. */

@@ -16,7 +16,7 @@ import { STAGE_DIRS } from '../run/layout.js';
 import { CLASSIFY_FILES, type ClassifierModelFile } from '../stages/classify.js';
 import { InputError } from '../util/errors.js';
 import { Logger } from '../util/log.js';
-import { addIngestOptions, ingestOptionsFrom } from './ingest.js';
+import { addIngestOptions, ingestOptionsFrom, withRunLayoutHint } from './ingest.js';
 import { parseChoice } from './parse.js';
 
 /** Predicted classes of a new cohort. */
@@ -137,7 +137,7 @@ function preview(genes: string[]): string {
 }
 
 /** Logs how the prediction compares with the labels the new cohort came with. */
-function reportEvaluation(evaluation: HoldoutEvaluation, log: Logger): void {
+function reportEvaluation(evaluation: HoldoutEvaluation, reference: CrossValidatedReference | null, log: Logger): void {
   const unknown = Object.entries(evaluation.unknownLabels);
   if (unknown.length > 0) {
     log.warn(
@@ -154,12 +154,32 @@ function reportEvaluation(evaluation: HoldoutEvaluation, log: Logger): void {
   log.info(
     `against the known labels of ${evaluation.scored} samples: balanced accuracy ${scores.balancedAccuracy.toFixed(3)}, ` +
       `accuracy ${scores.accuracy.toFixed(3)}, macro-F1 ${scores.macroF1.toFixed(3)}, ` +
-      `AUROC ${Number.isNaN(scores.aurocMacro) ? 'n/a' : scores.aurocMacro.toFixed(3)}, Brier ${scores.brier.toFixed(3)}`,
+      `AUROC (one-vs-rest, macro) ${Number.isNaN(scores.aurocMacro) ? 'n/a' : scores.aurocMacro.toFixed(3)}, ` +
+      `Brier score (summed over classes, 0 to 2) ${scores.brier.toFixed(3)}`,
   );
-  const recalls = evaluation.perClass
-    .map((c, k) => (c.support > 0 ? `${evaluation.classes[k]} ${(100 * c.recall).toFixed(0)}% of ${c.support}` : null))
-    .filter((text) => text !== null);
+  const recalls = evaluation.perClass.filter((c) => c.support > 0).map((c) => `${c.label} ${(100 * c.recall).toFixed(0)}% of ${c.support}`);
   log.info(`recall per class: ${recalls.join(', ')}`);
+  if (reference) {
+    log.info(
+      `for comparison, the run's cross-validated balanced accuracy of ${reference.ensemble} was ${reference.balancedAccuracy.mean.toFixed(3)} ` +
+        `± ${reference.balancedAccuracy.sd.toFixed(3)}; a cohort from another site or batch often scores lower`,
+    );
+  }
+}
+
+/** The run's cross-validated balanced accuracy of the ensemble predict used, for context beside the new cohort's score. */
+export interface CrossValidatedReference {
+  ensemble: 'voting' | 'stacking';
+  balancedAccuracy: { mean: number; sd: number };
+}
+
+/** Reads the cross-validated balanced accuracy of `ensemble` from the run's classify summary, or null when it is not recorded. */
+export function crossValidatedReference(runDir: string, ensemble: 'voting' | 'stacking'): CrossValidatedReference | null {
+  const summary = readStageSummary(runDir, 'classify')?.summary as
+    | { results?: Partial<Record<string, { folds?: { balancedAccuracy?: { mean: number; sd: number } } }>> }
+    | undefined;
+  const balancedAccuracy = summary?.results?.[ensemble]?.folds?.balancedAccuracy;
+  return balancedAccuracy ? { ensemble, balancedAccuracy } : null;
 }
 
 /** Adds `genevae predict --model <run-dir> <input>`. */
@@ -187,10 +207,10 @@ export function registerPredict(program: Command): void {
   ).action(async (input: string, parsed: Record<string, unknown>) => {
     const log = new Logger('predict');
     const runDir = resolve(parsed.model as string);
-    const prediction = await predictCohort(runDir, resolve(input), ingestOptionsFrom(parsed), {
-      backend: (parsed.backend as BackendChoice | undefined) ?? TRAIN_DEFAULTS.backend,
-      log,
-    });
+    const ingestOptions = ingestOptionsFrom(parsed);
+    const prediction = await withRunLayoutHint(runDir, ingestOptions, log, () =>
+      predictCohort(runDir, resolve(input), ingestOptions, { backend: (parsed.backend as BackendChoice | undefined) ?? TRAIN_DEFAULTS.backend, log }),
+    );
     const { alignment } = prediction;
     log.info(`${alignment.matched} of the model's ${alignment.modelGenes} genes matched by id; ${prediction.sampleIds.length} samples predicted by ${prediction.ensemble}`);
     if (alignment.missing.length > 0) log.info(`${alignment.missing.length} model genes missing, set to the training mean: ${preview(alignment.missing)}`);
@@ -199,13 +219,16 @@ export function registerPredict(program: Command): void {
     const counts = new Map<string, number>();
     for (const label of prediction.predicted) counts.set(label, (counts.get(label) ?? 0) + 1);
     log.info(`predicted labels: ${[...counts].map(([label, count]) => `${label} ${count}`).join(', ')}`);
-    if (prediction.evaluation) reportEvaluation(prediction.evaluation, log);
+    const reference = crossValidatedReference(runDir, prediction.ensemble);
+    if (prediction.evaluation) reportEvaluation(prediction.evaluation, reference, log);
 
     const out = parsed.out as string | undefined;
     if (out) {
       writePrediction(resolve(out), prediction);
       writeJsonAtomic(`${resolve(out)}.genes.json`, alignment);
-      if (prediction.evaluation) writeJsonAtomic(`${resolve(out)}.scores.json`, prediction.evaluation);
+      if (prediction.evaluation) {
+        writeJsonAtomic(`${resolve(out)}.scores.json`, { model: runDir, ensemble: prediction.ensemble, crossValidated: reference, ...prediction.evaluation });
+      }
       const scores = prediction.evaluation ? `; scores against the known labels to ${resolve(out)}.scores.json` : '';
       log.info(`predictions written to ${resolve(out)}; gene alignment to ${resolve(out)}.genes.json${scores}`);
     } else {

@@ -99,6 +99,7 @@ describe('predictCohort', () => {
     const correct = prediction.predicted.slice(0, 10).filter((label, i) => label === labels[i]).length;
     expect(evaluation.scores!.accuracy).toBeCloseTo(correct / 10, 12);
     expect(evaluation.confusion.flat().reduce((a, b) => a + b, 0)).toBe(10);
+    expect(evaluation.perClass.map((c) => c.label)).toEqual(['group0', 'group1', 'group2']);
     const tsv = predictionTsv(prediction).split('\n');
     expect(tsv[0]).toBe('sample_id\tpredicted_label\ttrue_label\tp_group0\tp_group1\tp_group2');
     expect(tsv[11].split('\t')[2]).toBe('');
