@@ -91,7 +91,8 @@ export class PrivacyLedger {
       if (cap === null) {
         warnings.push(
           `no privacy budget cap is set for dataset ${input.datasetLabel} (${input.datasetFingerprint.slice(0, 12)}): ` +
-            `it has spent epsilon ${formatEpsilon(spent)} so far; set a cap in ${join(this.privacyDir, 'budget.json')}`,
+            `it had spent epsilon ${formatEpsilon(spent)} before this run, which plans to spend ${formatEpsilon(input.plannedEpsilon)}; ` +
+            `set a cap in ${join(this.privacyDir, 'budget.json')}`,
         );
       } else if (spent + input.plannedEpsilon > cap * (1 + 1e-12)) {
         const remaining = Math.max(0, cap - spent);
