@@ -6,7 +6,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import type { BackendChoice } from '../model/backend.js';
 import { encodeCohort, type EncodedCohort } from '../model/encode.js';
 import { Logger } from '../util/log.js';
-import { addIngestOptions, ingestOptionsFrom, withRunLayoutHint } from './ingest.js';
+import { addIngestOptions, addLikeModelOption, newCohortIngestOptions, withRunLayoutHint } from './ingest.js';
 import { parseChoice } from './parse.js';
 
 const PREVIEW = 10;
@@ -41,7 +41,7 @@ function writeEncoded(path: string, encoded: EncodedCohort): void {
 
 /** `genevae encode --model <run-dir> <input>`: embeds a new cohort with a trained model. */
 export function registerEncode(program: Command): void {
-  addIngestOptions(
+  addLikeModelOption(addIngestOptions(
     program
       .command('encode')
       .argument('<input>', 'matrix of the new cohort: CSV, TSV (optionally gzipped) or Arrow/Feather, read as ingest reads')
@@ -52,10 +52,10 @@ export function registerEncode(program: Command): void {
         'output: .arrow for an Arrow table (sample_id, z), anything else for tab-separated text; gene alignment goes to <file>.genes.json (default: TSV on stdout)',
       )
       .option('--backend <name>', `TensorFlow.js backend: auto, wasm, cpu or tensorflow (default: ${TRAIN_DEFAULTS.backend})`, parseChoice(['auto', 'wasm', 'cpu', 'tensorflow'] as const)),
-  ).action(async (input: string, parsed: Record<string, unknown>) => {
+  )).action(async (input: string, parsed: Record<string, unknown>) => {
     const log = new Logger('encode');
     const runDir = resolve(parsed.model as string);
-    const ingestOptions = ingestOptionsFrom(parsed);
+    const ingestOptions = newCohortIngestOptions(runDir, parsed);
     const encoded = await withRunLayoutHint(runDir, ingestOptions, log, () =>
       encodeCohort(runDir, resolve(input), ingestOptions, { backend: (parsed.backend as BackendChoice | undefined) ?? TRAIN_DEFAULTS.backend, log }),
     );

@@ -79,23 +79,60 @@ export function layoutArguments(options: Partial<IngestOptions>): string[] {
   return args;
 }
 
+/** Reads the layout options the run in `runDir` read its matrix with from its manifest; returns null without a manifest. */
+export function runLayoutOptions(runDir: string): Partial<IngestOptions> | null {
+  const manifestPath = join(runDir, FILES.manifest);
+  if (!existsSync(manifestPath)) return null;
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { options?: { ingest?: Partial<IngestOptions> } };
+  const ingest = manifest.options?.ingest ?? {};
+  const layout: Partial<IngestOptions> = {};
+  for (const [field] of LAYOUT_FLAGS) {
+    if (ingest[field] !== undefined) (layout as Record<string, unknown>)[field] = ingest[field];
+  }
+  return layout;
+}
+
+/** Adds `--like-model` to a command that reads a new cohort for a saved model. */
+export function addLikeModelOption(command: Command): Command {
+  return command.option(
+    '--like-model',
+    "read the new cohort with the layout options the model's run used (--genes-in-rows, --id-column, --exclude-columns, …); " +
+      'options given on the command line override them (default: off)',
+  );
+}
+
+/**
+ * Returns the ingest options for a new cohort of the model in `runDir`: those on the command
+ * line, over the model run's layout options when `--like-model` is given.
+ */
+export function newCohortIngestOptions(runDir: string, parsed: Record<string, unknown>): Partial<IngestOptions> {
+  const fromCommandLine = ingestOptionsFrom(parsed);
+  if (!parsed.likeModel) return fromCommandLine;
+  const layout = runLayoutOptions(runDir);
+  if (!layout) {
+    throw new InputError(
+      `--like-model needs the model's run directory, but ${runDir} has no ${FILES.manifest}`,
+      { file: runDir },
+      'pass the run directory (reports/<run-id>) to --model, or give the layout options yourself',
+    );
+  }
+  return { ...layout, ...fromCommandLine };
+}
+
 /**
  * Runs `read`, which ingests a new cohort for the model of `runDir`. When the new cohort's
  * matrix cannot be read and the model's run read its own matrix with other layout options,
  * logs those options before the error, since a cohort from the same source usually needs them.
  */
-export async function withRunLayoutHint<T>(runDir: string, given: Partial<IngestOptions>, log: Logger, read: () => Promise<T>): Promise<T> {
+export async function withRunLayoutHint<T>(runDir: string, used: Partial<IngestOptions>, log: Logger, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
     if (error instanceof InputError) {
-      const manifestPath = join(runDir, FILES.manifest);
-      const runOptions = existsSync(manifestPath)
-        ? ((JSON.parse(readFileSync(manifestPath, 'utf8')) as { options?: { ingest?: Partial<IngestOptions> } }).options?.ingest ?? null)
-        : null;
-      const theirs = runOptions ? layoutArguments(runOptions) : [];
-      if (theirs.length > 0 && theirs.join(' ') !== layoutArguments(given).join(' ')) {
-        log.warn(`the model's run read its matrix with ${theirs.join(' ')}; if the new cohort has the same layout, pass the same options`);
+      const layout = runLayoutOptions(runDir);
+      const theirs = layout ? layoutArguments(layout) : [];
+      if (theirs.length > 0 && theirs.join(' ') !== layoutArguments(used).join(' ')) {
+        log.warn(`the model's run read its matrix with ${theirs.join(' ')}; if the new cohort has the same layout, pass the same options or --like-model`);
       }
     }
     throw error;

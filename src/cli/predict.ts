@@ -16,7 +16,7 @@ import { STAGE_DIRS } from '../run/layout.js';
 import { CLASSIFY_FILES, type ClassifierModelFile } from '../stages/classify.js';
 import { InputError } from '../util/errors.js';
 import { Logger } from '../util/log.js';
-import { addIngestOptions, ingestOptionsFrom, withRunLayoutHint } from './ingest.js';
+import { addIngestOptions, addLikeModelOption, newCohortIngestOptions, withRunLayoutHint } from './ingest.js';
 import { parseChoice } from './parse.js';
 
 /** Predicted classes of a new cohort. */
@@ -184,7 +184,7 @@ export function crossValidatedReference(runDir: string, ensemble: 'voting' | 'st
 
 /** Adds `genevae predict --model <run-dir> <input>`. */
 export function registerPredict(program: Command): void {
-  addIngestOptions(
+  addLikeModelOption(addIngestOptions(
     program
       .command('predict')
       .argument('<input>', 'matrix of the new cohort: CSV, TSV (optionally gzipped) or Arrow/Feather, read as ingest reads')
@@ -204,10 +204,10 @@ export function registerPredict(program: Command): void {
         `TensorFlow.js backend for the encoder: auto, wasm, cpu or tensorflow (default: ${TRAIN_DEFAULTS.backend})`,
         parseChoice(['auto', 'wasm', 'cpu', 'tensorflow'] as const),
       ),
-  ).action(async (input: string, parsed: Record<string, unknown>) => {
+  )).action(async (input: string, parsed: Record<string, unknown>) => {
     const log = new Logger('predict');
     const runDir = resolve(parsed.model as string);
-    const ingestOptions = ingestOptionsFrom(parsed);
+    const ingestOptions = newCohortIngestOptions(runDir, parsed);
     const prediction = await withRunLayoutHint(runDir, ingestOptions, log, () =>
       predictCohort(runDir, resolve(input), ingestOptions, { backend: (parsed.backend as BackendChoice | undefined) ?? TRAIN_DEFAULTS.backend, log }),
     );

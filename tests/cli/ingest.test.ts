@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { layoutArguments, withRunLayoutHint } from '../../src/cli/ingest.js';
+import { layoutArguments, newCohortIngestOptions, withRunLayoutHint } from '../../src/cli/ingest.js';
 import { InputError } from '../../src/util/errors.js';
 import { Logger } from '../../src/util/log.js';
 
@@ -65,5 +65,28 @@ describe('withRunLayoutHint', () => {
     await expect(withRunLayoutHint(runWithManifest(GOLUB_LAYOUT), GOLUB_LAYOUT, log, failing)).rejects.toThrow('ragged row');
 
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('newCohortIngestOptions', () => {
+  it('takes the run layout with --like-model', () => {
+    const options = newCohortIngestOptions(runWithManifest(GOLUB_LAYOUT), { likeModel: true });
+    expect(options).toEqual({ genesInRows: true, idColumn: 'Gene Accession Number', excludeColumns: ['Gene Description', 'call*'] });
+  });
+
+  it('lets the command line override the run layout', () => {
+    const options = newCohortIngestOptions(runWithManifest(GOLUB_LAYOUT), { likeModel: true, idColumn: 'probe', metadata: 'labels.csv' });
+    expect(options.idColumn).toBe('probe');
+    expect(options.genesInRows).toBe(true);
+    expect(options.metadata).toMatch(/labels\.csv$/);
+  });
+
+  it('leaves the run layout out without --like-model', () => {
+    expect(newCohortIngestOptions(runWithManifest(GOLUB_LAYOUT), {})).toEqual({});
+  });
+
+  it('rejects --like-model without a manifest', () => {
+    const modelDir = mkdtempSync(join(tmpdir(), 'genevae-model-'));
+    expect(() => newCohortIngestOptions(modelDir, { likeModel: true })).toThrow(/needs the model's run directory/);
   });
 });

@@ -147,7 +147,9 @@ describe('predicting an independent cohort', () => {
     const { result, workDir, runDir } = runPipeline([train, ...options, '--no-dp']);
     expect(result.status, result.stderr.slice(-3000)).toBe(0);
     const out = join(workDir, 'independent.tsv');
-    const predicted = genevae(['predict', '--model', runDir!, independent, ...options, '--out', out], workDir);
+    // --like-model supplies the layout options (genes in rows, id column, excluded call columns).
+    const labels = options.slice(options.indexOf('--metadata'));
+    const predicted = genevae(['predict', '--model', runDir!, independent, '--like-model', ...labels, '--out', out], workDir);
     expect(predicted.status, predicted.stderr.slice(-3000)).toBe(0);
     const rows = readFileSync(out, 'utf8').trim().split('\n');
     expect(rows[0].split('\t').slice(0, 3)).toEqual(['sample_id', 'predicted_label', 'true_label']);
