@@ -45,6 +45,26 @@ export interface AuditResult {
   policySource: string | null;
 }
 
+/** Re-reads of a ledger that ends mid-line, and the pause before each, before the audit reports the cut-off line. */
+const MID_LINE_REREADS = 5;
+const MID_LINE_PAUSE_MS = 20;
+
+/**
+ * Reads the ledger, reading it again when it ends mid-line. A reader can see an append that is
+ * still being written: audits run in a loop during appends saw a partial last line on Linux,
+ * although each line is one write call. Such a line completes within milliseconds, while a line
+ * cut off by a crash or a truncation stays cut off.
+ */
+function readSettledLedger(ledgerPath: string): string {
+  const read = () => (existsSync(ledgerPath) ? readFileSync(ledgerPath, 'utf8') : '');
+  let text = read();
+  for (let attempt = 0; attempt < MID_LINE_REREADS && text !== '' && !text.endsWith('\n'); attempt++) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, MID_LINE_PAUSE_MS);
+    text = read();
+  }
+  return text;
+}
+
 /** Verifies privacy/ledger.jsonl in `privacyDir`; a missing ledger is an empty, valid one. */
 export function auditLedger(privacyDir: string): AuditResult {
   const ledgerPath = join(privacyDir, LEDGER_FILE);
@@ -53,7 +73,7 @@ export function auditLedger(privacyDir: string): AuditResult {
   // the head read first can only lag the ledger read second, even while a run is appending.
   let headText: string | null = null;
   if (existsSync(headPath)) headText = readFileSync(headPath, 'utf8');
-  const text = existsSync(ledgerPath) ? readFileSync(ledgerPath, 'utf8') : '';
+  const text = readSettledLedger(ledgerPath);
   const chain = checkChain(text);
   const problems: LedgerProblem[] = [...chain.problems];
   const notes: string[] = [];
