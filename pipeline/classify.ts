@@ -65,8 +65,8 @@ export interface ClassifyOptions {
   calibrationBins: number;
   /**
    * Cross-validates the logistic regression also on the cluster stage's principal components
-   * (04-cluster/pca.arrow; as many leading components as latent dimensions), on the same folds,
-   * to show whether the latents keep the label signal of a linear summary of the genes. Skipped
+   * (04-cluster/pca.arrow), as many leading ones as latent dimensions, on the same folds. This
+   * shows whether the latents keep the label signal of a linear summary of the genes. Skipped
    * when there is no pca.arrow or no logistic learner. Default true.
    */
   pcaBaseline: boolean;

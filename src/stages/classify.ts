@@ -313,7 +313,7 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
   return { summary: summary as unknown as Record<string, unknown>, warnings };
 }
 
-/** The first `k` columns of `x` at `rows`, as classifier features. */
+/** Copies the first `k` columns of `x` at `rows` into classifier features. */
 function leadingColumns(x: DenseMatrix, k: number, rows: Int32Array): Features {
   const data = new Float64Array(rows.length * k);
   for (let i = 0; i < rows.length; i++) {

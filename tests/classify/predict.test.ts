@@ -89,7 +89,9 @@ describe('predictCohort', () => {
     const csv = newCohortCsv();
     const metadata = join(mkdtempSync(join(tmpdir(), 'genevae-predict-')), 'labels.csv');
     // new10 has no label and new11 a class the classifier never saw.
-    const labels = Array.from({ length: 12 }, (_, i) => (i === 10 ? '' : i === 11 ? 'group9' : `group${i % 3}`));
+    const labels = Array.from({ length: 12 }, (_, i) => `group${i % 3}`);
+    labels[10] = '';
+    labels[11] = 'group9';
     writeFileSync(metadata, ['sample_id,diagnosis', ...labels.map((label, i) => `new${i},${label}`)].join('\n') + '\n');
     const prediction = await predictCohort(runDir, csv, { metadata, metadataLabelColumn: 'diagnosis' });
     const evaluation = prediction.evaluation!;
