@@ -1,15 +1,9 @@
 import { crossValidate, type CrossValidationResult } from './crossvalidate.js';
 import type { EnsembleSettings } from './ensemble.js';
 import type { Features } from './features.js';
-import { meanAndSd, type Scores } from './metrics.js';
+import type { Scores } from './metrics.js';
+import { foldSpread, type ScoreSpread } from './summary.js';
 import type { Rng } from '../util/rng.js';
-
-/** Mean and standard deviation over test folds of the scores a baseline comparison reports. */
-export interface FoldSummary {
-  balancedAccuracy: { mean: number; sd: number };
-  accuracy: { mean: number; sd: number };
-  macroF1: { mean: number; sd: number };
-}
 
 /**
  * Scores of one logistic regression on the latents and on the principal components of the
@@ -19,19 +13,11 @@ export interface FoldSummary {
 export interface PcaClassifierBaseline {
   learner: 'logistic';
   nComponents: number;
-  latent: FoldSummary;
-  pca: FoldSummary;
+  /** Mean and standard deviation over the test folds of each score. */
+  latent: Record<keyof Scores, ScoreSpread>;
+  pca: Record<keyof Scores, ScoreSpread>;
   /** Latent minus PCA mean balanced accuracy. */
   difference: number;
-}
-
-/** Summarizes per-fold scores. */
-export function foldSummary(scores: Scores[]): FoldSummary {
-  return {
-    balancedAccuracy: meanAndSd(scores.map((s) => s.balancedAccuracy)),
-    accuracy: meanAndSd(scores.map((s) => s.accuracy)),
-    macroF1: meanAndSd(scores.map((s) => s.macroF1)),
-  };
 }
 
 /**
@@ -64,8 +50,8 @@ export function pcaClassifierBaseline(
     rng,
     null,
   );
-  const latent = foldSummary(latentScores);
-  const baseline = foldSummary(cv.foldScores.logistic!);
+  const latent = foldSpread(latentScores);
+  const baseline = foldSpread(cv.foldScores.logistic!);
   return {
     learner: 'logistic',
     nComponents: pca.nCols,

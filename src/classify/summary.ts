@@ -37,6 +37,13 @@ export interface ModelReport {
 
 const SCORE_NAMES: (keyof Scores)[] = ['accuracy', 'balancedAccuracy', 'macroF1', 'aurocMacro', 'brier'];
 
+/** Computes the mean and standard deviation of every score over test folds. */
+export function foldSpread(foldScores: Scores[]): Record<keyof Scores, ScoreSpread> {
+  const folds = {} as Record<keyof Scores, ScoreSpread>;
+  for (const score of SCORE_NAMES) folds[score] = meanAndSd(foldScores.map((s) => s[score]));
+  return folds;
+}
+
 /** Summarizes one model's cross-validation: fold spread, per-repeat pooled scores, curves and confusion. */
 export function reportModel(
   name: ModelName,
@@ -48,13 +55,10 @@ export function reportModel(
   const nClasses = classes.length;
   const foldScores = result.foldScores[name]!;
   const repeatsOutOfFold = result.outOfFold[name]!;
-  const folds = {} as Record<keyof Scores, ScoreSpread>;
+  const folds = foldSpread(foldScores);
   const repeats = {} as Record<keyof Scores, number[]>;
   const repeatScores = repeatsOutOfFold.map((probabilities) => scorePredictions(y, probabilities, nClasses));
-  for (const score of SCORE_NAMES) {
-    folds[score] = meanAndSd(foldScores.map((s) => s[score]));
-    repeats[score] = repeatScores.map((s) => s[score]);
-  }
+  for (const score of SCORE_NAMES) repeats[score] = repeatScores.map((s) => s[score]);
 
   // Pool every repeat: each labelled sample appears once per repeat.
   const pooledTruth = new Int32Array(y.length * repeatsOutOfFold.length);
