@@ -1,8 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FILES, stageFile } from '../run/layout.js';
-import { readStageSummary } from '../run/runner.js';
+import { readManifest, readStageSummary } from '../run/runner.js';
 import { auditLedger, formatAudit, type AuditResult } from '../privacy/audit.js';
 import type { RunRecord } from '../privacy/budget.js';
 import { membershipFromFile, type MembershipResult } from '../privacy/membership.js';
@@ -54,9 +53,8 @@ export function registerAudit(program: Command): void {
 
 /** Audits one run directory against the verified ledger. */
 export function auditRun(runDir: string, ledger: AuditResult): RunAudit {
-  const manifestPath = join(runDir, FILES.manifest);
-  if (!existsSync(manifestPath)) throw new InputError('not a run directory: manifest.json not found', { file: manifestPath });
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { runId?: string };
+  const manifest = readManifest(runDir);
+  if (!manifest) throw new InputError('not a run directory: manifest.json not found', { file: join(runDir, FILES.manifest) });
   const runId = manifest.runId ?? '';
   const entries = ledger.budgets.flatMap((b) => b.runs).filter((r) => r.runId === runId);
   const problems: string[] = [];

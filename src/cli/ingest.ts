@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { INGEST_DEFAULTS, type IngestOptions } from '../../pipeline/ingest.js';
 import { fingerprintFile } from '../run/hash.js';
 import { FILES } from '../run/layout.js';
-import { closeRun, executeStage, openRun } from '../run/runner.js';
+import { closeRun, executeStage, openRun, readManifest } from '../run/runner.js';
 import { runIngest } from '../stages/ingest.js';
 import { InputError } from '../util/errors.js';
 import { rootLogger, type Logger } from '../util/log.js';
@@ -81,10 +80,9 @@ export function layoutArguments(options: Partial<IngestOptions>): string[] {
 
 /** Reads the layout options the run in `runDir` read its matrix with from its manifest; returns null without a manifest. */
 export function runLayoutOptions(runDir: string): Partial<IngestOptions> | null {
-  const manifestPath = join(runDir, FILES.manifest);
-  if (!existsSync(manifestPath)) return null;
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { options?: { ingest?: Partial<IngestOptions> } };
-  const ingest = manifest.options?.ingest ?? {};
+  const manifest = readManifest(runDir);
+  if (!manifest) return null;
+  const ingest = (manifest.options.ingest ?? {}) as Partial<IngestOptions>;
   const layout: Partial<IngestOptions> = {};
   for (const [field] of LAYOUT_FLAGS) {
     if (ingest[field] !== undefined) (layout as Record<string, unknown>)[field] = ingest[field];

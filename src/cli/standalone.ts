@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { FILES, type StageName } from '../run/layout.js';
-import { closeRun, executeStage, openRun, type Manifest, type StageFunction } from '../run/runner.js';
+import { closeRun, executeStage, openRun, readManifest, type StageFunction } from '../run/runner.js';
 import { InputError } from '../util/errors.js';
 import { rootLogger } from '../util/log.js';
 
@@ -24,15 +23,14 @@ export async function runStandaloneStage<O>(
   standalone: StandaloneOptions = {},
 ): Promise<void> {
   const runDir = resolve(runDirArgument);
-  const manifestPath = join(runDir, FILES.manifest);
-  if (!existsSync(manifestPath)) {
+  const manifest = readManifest(runDir);
+  if (!manifest) {
     throw new InputError(
       `${runDir} is not a run directory (no ${FILES.manifest})`,
       {},
       'run `genevae ingest` first, or `genevae run` for every stage',
     );
   }
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
   const run = openRun({ runDir, runId: manifest.runId ?? basename(runDir), seed: standalone.seed ?? manifest.seed });
   try {
     await executeStage(run, stage, options, fn, { force: standalone.force });

@@ -158,6 +158,13 @@ export function saveManifest(run: RunHandle): void {
   writeJsonAtomic(join(run.runDir, FILES.manifest), run.manifest);
 }
 
+/** Reads a run directory's manifest.json, or returns null when the directory has none. */
+export function readManifest(runDir: string): Manifest | null {
+  const path = join(runDir, FILES.manifest);
+  if (!existsSync(path)) return null;
+  return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+}
+
 /** Reads a completed stage's summary.json, or null when the stage has not completed. */
 export function readStageSummary(runDir: string, stage: StageName): StageSummaryFile | null {
   const path = join(stageDir(runDir, stage), FILES.summary);
