@@ -199,16 +199,22 @@ describe('train stage', () => {
   });
 });
 
+/** Writes `values` as a samples x genes CSV, then ingests and normalizes it into a new run. */
+async function ingestedCsvRun(values: number[]) {
+  const lines = [['sample_id', ...Array.from({ length: GENES }, (_, j) => `g${j}`)].join(',')];
+  for (let i = 0; i < SAMPLES; i++) lines.push([`s${i}`, ...values.slice(i * GENES, (i + 1) * GENES)].join(','));
+  const csv = join(mkdtempSync(join(tmpdir(), 'genevae-encode-')), 'cohort.csv');
+  writeFileSync(csv, lines.join('\n') + '\n');
+  const ingest = testContext('ingest');
+  await runIngest(ingest, { ...INGEST_DEFAULTS, inputs: [csv] });
+  await runNormalize(testContext('normalize', ingest.runDir), { ...NORMALIZE_DEFAULTS, minSamplesPerGene: 0 });
+  return { csv, ingest };
+}
+
 describe('encodeCohort', () => {
   it('reproduces compact model latents', async () => {
     const values = cohortCounts(6);
-    const lines = [['sample_id', ...Array.from({ length: GENES }, (_, j) => `g${j}`)].join(',')];
-    for (let i = 0; i < SAMPLES; i++) lines.push([`s${i}`, ...values.slice(i * GENES, (i + 1) * GENES)].join(','));
-    const csv = join(mkdtempSync(join(tmpdir(), 'genevae-encode-')), 'cohort.csv');
-    writeFileSync(csv, lines.join('\n') + '\n');
-    const ingest = testContext('ingest');
-    await runIngest(ingest, { ...INGEST_DEFAULTS, inputs: [csv] });
-    await runNormalize(testContext('normalize', ingest.runDir), { ...NORMALIZE_DEFAULTS, minSamplesPerGene: 0 });
+    const { csv, ingest } = await ingestedCsvRun(values);
     const { ctx, summary } = await train(ingest.runDir, { genes: 20 });
     expect(summary.architecture.decoder).toBe('tied');
     const trained = tableToDense(readTable(join(ctx.outputDir, 'latent.arrow')), 'z').data;
@@ -221,13 +227,7 @@ describe('encodeCohort', () => {
 
   it('reproduces the training latents from the training file', async () => {
     const values = cohortCounts(5);
-    const lines = [['sample_id', ...Array.from({ length: GENES }, (_, j) => `g${j}`)].join(',')];
-    for (let i = 0; i < SAMPLES; i++) lines.push([`s${i}`, ...values.slice(i * GENES, (i + 1) * GENES)].join(','));
-    const csv = join(mkdtempSync(join(tmpdir(), 'genevae-encode-')), 'cohort.csv');
-    writeFileSync(csv, lines.join('\n') + '\n');
-    const ingest = testContext('ingest');
-    await runIngest(ingest, { ...INGEST_DEFAULTS, inputs: [csv] });
-    await runNormalize(testContext('normalize', ingest.runDir), { ...NORMALIZE_DEFAULTS, minSamplesPerGene: 0 });
+    const { csv, ingest } = await ingestedCsvRun(values);
     const { ctx } = await train(ingest.runDir, { dp: false, likelihood: 'gaussian' });
     const trained = tableToDense(readTable(join(ctx.outputDir, 'latent.arrow')), 'z').data;
     const encoded = await encodeCohort(ingest.runDir, csv);
