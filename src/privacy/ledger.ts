@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeDeadTemporaries, writeJsonAtomic } from '../io/atomic.js';
+import { fsyncDirectory, removeDeadTemporaries, writeJsonAtomic } from '../io/atomic.js';
 import { FileLock } from '../run/lock.js';
 import { PrivacyError } from '../util/errors.js';
 import { ACCOUNTANTS } from './accountant.js';
@@ -223,7 +223,7 @@ export class PrivacyLedger {
     }
     const head: LedgerHead = { line: entry.line, hash: entry.hash, time: entry.time };
     writeJsonAtomic(this.headPath, head);
-    syncDirectory(this.privacyDir);
+    fsyncDirectory(this.privacyDir);
     return { entryId: entry.entryId, line: entry.line, hash: entry.hash };
   }
 }
@@ -237,18 +237,6 @@ function openReservation(entries: LedgerEntry[], entryId: string): ReserveLine {
   return reservation;
 }
 
-/** Flushes a directory's entries (the head file's rename) to disk; a no-op where directories cannot be opened. */
-function syncDirectory(dir: string): void {
-  let fd: number | null = null;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some platforms (Windows) cannot fsync a directory; the ledger line itself is already synced.
-  } finally {
-    if (fd !== null) closeSync(fd);
-  }
-}
 
 function validateReservation(input: ReservationRequest): void {
   const m = input.mechanism;
