@@ -148,7 +148,7 @@ function reportEvaluation(evaluation: HoldoutEvaluation, reference: CrossValidat
   if (evaluation.unlabelled > 0) log.info(`${evaluation.unlabelled} samples have no label and are not scored`);
   const { scores } = evaluation;
   if (!scores) {
-    log.warn('no sample has a label the classifier knows, so the predictions cannot be scored');
+    log.warn(`no sample has one of the classifier's labels (${evaluation.classes.join(', ')}), so the predictions cannot be scored`);
     return;
   }
   log.info(
