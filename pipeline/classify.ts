@@ -6,8 +6,11 @@ export interface ClassifyOptions {
   /** Folds of stratified cross-validation (reduced to the smallest class size when needed). Default 5. */
   folds: number;
   /**
-   * Repeats of the cross-validation with different seeds. 'auto' repeats 3 times up to
-   * AUTO_REPEATS_MAX_SAMPLES labelled samples and once above, where each test fold alone contains
+   * Repeats of the cross-validation with different seeds. 'auto' repeats 10 times up to
+   * AUTO_MANY_REPEATS_MAX_SAMPLES labelled samples, 3 times up to AUTO_REPEATS_MAX_SAMPLES and
+   * once above. On small cohorts a test fold holds a few dozen samples, so the fold-to-fold
+   * spread is wide and three repeats leave the comparison of two models to chance; there a
+   * repeat takes about a second. Above AUTO_REPEATS_MAX_SAMPLES each test fold alone contains
    * thousands of samples and a repeat takes minutes. Default 'auto'.
    */
   repeats: number | 'auto';
@@ -72,6 +75,8 @@ export interface ClassifyOptions {
   pcaBaseline: boolean;
 }
 
+/** Repeats of 'auto': 10 up to this many labelled samples. */
+export const AUTO_MANY_REPEATS_MAX_SAMPLES = 500;
 /** Repeats of 'auto': 3 up to this many labelled samples, 1 above. */
 export const AUTO_REPEATS_MAX_SAMPLES = 10_000;
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { AUTO_REPEATS_MAX_SAMPLES, CLASSIFY_DEFAULTS, type ClassifierName, type ClassifyOptions } from '../../pipeline/classify.js';
+import { AUTO_MANY_REPEATS_MAX_SAMPLES, AUTO_REPEATS_MAX_SAMPLES, CLASSIFY_DEFAULTS, type ClassifierName, type ClassifyOptions } from '../../pipeline/classify.js';
 import { LEARNER_NAMES } from '../classify/learner.js';
 import { runClassify } from '../stages/classify.js';
 import { parseChoice, parseInteger, parseNumber } from './parse.js';
@@ -59,8 +59,8 @@ export function addClassifyOptions(command: Command): Command {
     new Option('--classify-folds <k>', `folds of stratified cross-validation (default ${d.folds})`).argParser(parseInteger(2)),
     new Option(
       '--classify-repeats <n>',
-      `repeats of the cross-validation, each with its own shuffle; 'auto' repeats 3 times up to ` +
-        `${AUTO_REPEATS_MAX_SAMPLES} labelled samples and once above (default ${d.repeats})`,
+      `repeats of the cross-validation, each with its own shuffle; 'auto' repeats 10 times up to ` +
+        `${AUTO_MANY_REPEATS_MAX_SAMPLES} labelled samples, 3 times up to ${AUTO_REPEATS_MAX_SAMPLES} and once above (default ${d.repeats})`,
     ).argParser(parseRepeats),
     new Option('--classifiers <names>', `comma-separated base learners from ${LEARNER_NAMES.join(', ')} (default ${d.learners.join(',')})`).argParser(
       parseLearners,

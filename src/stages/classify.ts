@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUTO_REPEATS_MAX_SAMPLES, type ClassifyOptions } from '../../pipeline/classify.js';
+import { AUTO_MANY_REPEATS_MAX_SAMPLES, AUTO_REPEATS_MAX_SAMPLES, type ClassifyOptions } from '../../pipeline/classify.js';
 import { readLabels, readLatents } from '../cluster/inputs.js';
 import { pcaClassifierBaseline, type PcaClassifierBaseline } from '../classify/baseline.js';
 import { crossValidate, type CrossValidationResult } from '../classify/crossvalidate.js';
@@ -132,9 +132,10 @@ export interface ClassifySummary {
   timings: { crossValidation: number; finalFit: number };
 }
 
-/** Repeats to run: the requested number, or for 'auto' 3 up to AUTO_REPEATS_MAX_SAMPLES labelled samples and 1 above. */
+/** Repeats to run: the requested number, or what 'auto' gives for this many labelled samples (see ClassifyOptions.repeats). */
 export function resolveRepeats(requested: number | 'auto', nLabelled: number): number {
   if (requested !== 'auto') return requested;
+  if (nLabelled <= AUTO_MANY_REPEATS_MAX_SAMPLES) return 10;
   return nLabelled <= AUTO_REPEATS_MAX_SAMPLES ? 3 : 1;
 }
 

@@ -143,13 +143,15 @@ describe('runClassify', () => {
 
   it('states no caps for a small cohort', async () => {
     const { summary } = await classify(threeClassLabels(blobLabels), { ...FAST, repeats: 'auto' });
-    expect(summary.repeats).toBe(3);
+    expect(summary.repeats).toBe(10);
     expect(summary.repeatsRequested).toBe('auto');
     expect(summary.scaling.notes).toEqual([]);
     expect(summary.scaling.svmFinalTrainedOn).toBe(90);
   });
 
-  it('repeats once above the auto limit', () => {
+  it('repeats ten times on small cohorts, three on middling ones and once above the auto limit', () => {
+    expect(resolveRepeats('auto', 500)).toBe(10);
+    expect(resolveRepeats('auto', 501)).toBe(3);
     expect(resolveRepeats('auto', 10_000)).toBe(3);
     expect(resolveRepeats('auto', 10_001)).toBe(1);
     expect(resolveRepeats(4, 50_000)).toBe(4);
