@@ -12,8 +12,14 @@ export interface ClusterOptions {
   kmeansScanSampleSize: number;
   /** Neighbours per sample in the kNN graph for graph clustering, the sample itself included (scanpy's n_neighbors). Default 15. */
   graphNeighbors: number;
-  /** Louvain resolution; higher gives more, smaller clusters. Default 1. */
-  resolution: number;
+  /**
+   * Louvain resolution; higher gives more, smaller clusters. 'auto' runs Louvain at each of
+   * `resolutions` and keeps the partition with the highest mean silhouette, the rule that picks
+   * k for k-means; the PCA baseline chooses its own the same way. Default 'auto'.
+   */
+  resolution: number | 'auto';
+  /** Resolutions 'auto' chooses from. Default 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2. */
+  resolutions: number[];
   /**
    * Cohorts up to this many samples get exact neighbours, and larger ones the NN-descent index.
    * A space of at most 16 dimensions (the latents) always gets exact neighbours, because a
@@ -49,7 +55,8 @@ export const CLUSTER_DEFAULTS: ClusterOptions = {
   silhouetteSampleSize: 4000,
   kmeansScanSampleSize: 10000,
   graphNeighbors: 15,
-  resolution: 1,
+  resolution: 'auto',
+  resolutions: [0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2],
   exactNeighborsMaxSamples: 10000,
   pcaComponents: 50,
   stabilityResamples: 20,

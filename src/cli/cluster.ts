@@ -1,8 +1,13 @@
 import { Option, type Command } from 'commander';
 import { CLUSTER_DEFAULTS, type ClusterOptions } from '../../pipeline/cluster.js';
 import { runCluster } from '../stages/cluster.js';
-import { parseInteger, parseNumber, pickDefined } from './parse.js';
+import { parseInteger, parseNumber, parseNumberList, pickDefined } from './parse.js';
 import { runStandaloneStage } from './standalone.js';
+
+
+function parseResolution(raw: string): number | 'auto' {
+  return raw === 'auto' ? 'auto' : parseNumber(0, Infinity, { exclusiveMin: true })(raw);
+}
 
 const OPTION_NAMES = [
   'kMin',
@@ -12,6 +17,7 @@ const OPTION_NAMES = [
   'kmeansScanSampleSize',
   'graphNeighbors',
   'resolution',
+  'resolutions',
   'exactNeighborsMaxSamples',
   'pcaComponents',
   'stabilityResamples',
@@ -58,8 +64,14 @@ export function addClusterOptions(command: Command): Command {
       ).argParser(parseInteger(2)),
     )
     .addOption(
-      new Option('--resolution <r>', `Louvain resolution; higher gives more, smaller clusters (default ${d.resolution})`).argParser(
-        parseNumber(0, Infinity, { exclusiveMin: true }),
+      new Option(
+        '--resolution <r>',
+        `Louvain resolution; higher gives more, smaller clusters; 'auto' keeps the one of --resolutions with the highest silhouette (default ${d.resolution})`,
+      ).argParser(parseResolution),
+    )
+    .addOption(
+      new Option('--resolutions <list>', `comma-separated resolutions that --resolution auto chooses from (default ${d.resolutions.join(',')})`).argParser(
+        parseNumberList,
       ),
     )
     .addOption(

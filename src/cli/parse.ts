@@ -43,6 +43,16 @@ export function parseIntegerList(raw: string): number[] {
   return values;
 }
 
+/** Comma-separated positive numbers, e.g. `--resolutions 0.5,1,2`. */
+export function parseNumberList(raw: string): number[] {
+  const parts = raw.split(',').map((part) => part.trim());
+  const values = parts.map(Number);
+  if (parts.some((part) => part === '') || values.some((v) => !Number.isFinite(v) || v <= 0)) {
+    throw new InvalidArgumentError(`expected comma-separated positive numbers, got '${raw}'.`);
+  }
+  return values;
+}
+
 /** Collects a repeatable option into an array: `--exclude-columns a --exclude-columns b`. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

@@ -4,6 +4,7 @@ import type { Rng } from '../util/rng.js';
 import { louvainCommunities, umapConnectivities } from './graph.js';
 import { fitKmeans, scanKmeans, type KmeansScan } from './kmeans.js';
 import { nearestNeighbors, type NeighborGraph } from './neighbors.js';
+import { scanResolutions, type ResolutionScan } from './resolution.js';
 import type { Recluster } from './stability.js';
 
 /** Settings shared by the latent clustering and the PCA baseline. */
@@ -15,7 +16,10 @@ export interface PartitionSettings {
   scanSampleSize: number;
   /** Neighbours in the clustering graph, the sample itself included. */
   graphNeighbors: number;
-  resolution: number;
+  /** Louvain resolution, or 'auto' to choose among `resolutions` by silhouette. */
+  resolution: number | 'auto';
+  /** Resolutions 'auto' scans. */
+  resolutions: readonly number[];
   exactNeighborsMaxSamples: number;
 }
 
@@ -24,6 +28,10 @@ export interface SpacePartitions {
   scan: KmeansScan;
   louvain: Int32Array;
   modularity: number;
+  /** Louvain resolution used: the fixed one, or the scan's choice. */
+  resolution: number;
+  /** The resolution scan; null when the resolution was fixed. */
+  resolutionScan: ResolutionScan | null;
   /** kNN graph with max(graphNeighbors, extraNeighbors) neighbours per sample. */
   neighbors: NeighborGraph;
 }
@@ -40,19 +48,32 @@ export function truncateNeighbors(graph: NeighborGraph, k: number): NeighborGrap
   return { ...graph, k, indices, distances };
 }
 
-/** Louvain clusters of the samples from their kNN graph. */
+/** Louvain clusters of the samples from their kNN graph, at one resolution. */
 export function graphClusters(
   points: DenseMatrix,
   settings: PartitionSettings,
+  resolution: number,
   rng: Rng,
-  precomputed?: NeighborGraph,
 ): { labels: Int32Array; modularity: number } {
-  const neighbors =
-    precomputed ??
-    nearestNeighbors(points, Math.min(settings.graphNeighbors, points.nRows), settings.exactNeighborsMaxSamples, rng.fork('neighbors'));
+  const neighbors = nearestNeighbors(points, Math.min(settings.graphNeighbors, points.nRows), settings.exactNeighborsMaxSamples, rng.fork('neighbors'));
   const edges = umapConnectivities(truncateNeighbors(neighbors, settings.graphNeighbors));
-  const result = louvainCommunities(edges, settings.resolution, rng.fork('louvain'));
-  return { labels: result.labels, modularity: result.modularity };
+  return louvainCommunities(edges, resolution, rng.fork('louvain'));
+}
+
+/** Louvain on a precomputed kNN graph: at the fixed resolution, or the best of a resolution scan. */
+function louvainPartition(
+  points: DenseMatrix,
+  neighbors: NeighborGraph,
+  settings: PartitionSettings,
+  rng: Rng,
+): Pick<SpacePartitions, 'louvain' | 'modularity' | 'resolution' | 'resolutionScan'> {
+  const edges = umapConnectivities(truncateNeighbors(neighbors, settings.graphNeighbors));
+  if (settings.resolution !== 'auto') {
+    const result = louvainCommunities(edges, settings.resolution, rng.fork('louvain'));
+    return { louvain: result.labels, modularity: result.modularity, resolution: settings.resolution, resolutionScan: null };
+  }
+  const scan = scanResolutions(points, edges, settings.resolutions, settings.silhouetteSampleSize, rng.fork('resolutions'));
+  return { louvain: scan.labels, modularity: scan.modularity, resolution: scan.chosen, resolutionScan: scan };
 }
 
 /** Runs `work` and adds its wall-clock seconds to `timings[step]` when timings are collected. */
@@ -91,8 +112,8 @@ export function partitionSpace(
       rng.fork('kmeans'),
     ),
   );
-  const graph = timed(timings, 'louvain', () => graphClusters(points, settings, rng, neighbors));
-  return { scan, louvain: graph.labels, modularity: graph.modularity, neighbors };
+  const graph = timed(timings, 'louvain', () => louvainPartition(points, neighbors, settings, rng));
+  return { scan, ...graph, neighbors };
 }
 
 /** Reclustering by k-means with the chosen k, for subsample stability. */
@@ -100,7 +121,7 @@ export function kmeansRecluster(points: DenseMatrix, k: number, restarts: number
   return (rows, rng) => fitKmeans(takeRows(points, rows), Math.min(k, rows.length - 1), restarts, rng).labels;
 }
 
-/** Reclustering by Louvain on a fresh kNN graph of the subsample, for subsample stability. */
-export function louvainRecluster(points: DenseMatrix, settings: PartitionSettings): Recluster {
-  return (rows, rng) => graphClusters(takeRows(points, rows), settings, rng).labels;
+/** Reclustering by Louvain at `resolution` on a fresh kNN graph of the subsample, for subsample stability. */
+export function louvainRecluster(points: DenseMatrix, settings: PartitionSettings, resolution: number): Recluster {
+  return (rows, rng) => graphClusters(takeRows(points, rows), settings, resolution, rng).labels;
 }

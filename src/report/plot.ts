@@ -332,14 +332,22 @@ export function barSpec(rows: BarRow[], options: { valueTitle: string; categoryT
   };
 }
 
-/** Criterion curves over k, one line per series, with the chosen k marked by a dashed vertical rule. */
-export function criterionSpec(rows: { k: number; value: number; series: string }[], chosen: number | null, criterion: string): TopLevelSpec {
+/**
+ * Criterion curves over a parameter (k by default), one line per series, with the chosen value
+ * marked by a dashed vertical rule.
+ */
+export function criterionSpec(
+  rows: { k: number; value: number; series: string }[],
+  chosen: number | null,
+  criterion: string,
+  parameter = 'number of clusters k',
+): TopLevelSpec {
   const series = [...new Set(rows.map((row) => row.series))];
   const layers: object[] = [
     {
       mark: { type: 'line', point: true },
       encoding: {
-        x: { field: 'k', type: 'quantitative', title: 'number of clusters k', axis: { tickMinStep: 1 }, scale: { zero: false } },
+        x: { field: 'k', type: 'quantitative', title: parameter, axis: parameter === 'number of clusters k' ? { tickMinStep: 1 } : {}, scale: { zero: false } },
         y: { field: 'value', type: 'quantitative', title: criterion, scale: { zero: false } },
         color: { field: 'series', type: 'nominal', title: null, sort: series, scale: { scheme: 'tableau10' }, legend: series.length > 1 ? {} : null },
       },

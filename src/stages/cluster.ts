@@ -24,6 +24,7 @@ import { rankGenesGroupsByGene, type FoldChangeScale, type GroupMarkers, type Gr
 import { adjustedRandIndex, normalizedMutualInformation } from '../cluster/metrics.js';
 import { kmeansRecluster, louvainRecluster, partitionSpace, type PartitionSettings } from '../cluster/partition.js';
 import { principalComponents } from '../cluster/pca.js';
+import type { ResolutionCurvePoint } from '../cluster/resolution.js';
 import { subsampleStability, type ClusterStability } from '../cluster/stability.js';
 import { latentGenesFrame, markersFrame, topMarkers, type RankedGene } from '../cluster/tables.js';
 import { runUmap } from '../cluster/umap.js';
@@ -84,6 +85,16 @@ export interface ClusterSummary {
     /** Samples the silhouette was computed on (fewer than nSamples when subsampled). */
     silhouetteSamples: number;
   };
+  /** Louvain's resolution on the latents: fixed, or chosen by silhouette over a scan. */
+  louvain: {
+    resolution: number;
+    /** 'auto' when the resolution was chosen from `curve`, else 'fixed'. */
+    choice: 'auto' | 'fixed';
+    /** Silhouette, clusters and modularity at each resolution scanned; null when the resolution was fixed. */
+    curve: ResolutionCurvePoint[] | null;
+    /** Samples the silhouette was computed on; null when the resolution was fixed. */
+    silhouetteSamples: number | null;
+  };
   /** The same clustering on the top principal components of X.arrow; null when turned off or X.arrow is missing. */
   baseline: {
     nComponents: number;
@@ -92,6 +103,8 @@ export interface ClusterSummary {
     explainedVarianceRatio: number[];
     curve: KmeansCurvePoint[];
     chosenK: number;
+    /** Louvain's resolution scan on the principal components; null when the resolution was fixed. */
+    resolutionCurve: ResolutionCurvePoint[] | null;
   } | null;
   /** Label classes in code order (the columns of every contingency table); null without labels. */
   labelClasses: string[] | null;
@@ -246,6 +259,7 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
     scanSampleSize: options.kmeansScanSampleSize,
     graphNeighbors: options.graphNeighbors,
     resolution: options.resolution,
+    resolutions: options.resolutions,
     exactNeighborsMaxSamples: options.exactNeighborsMaxSamples,
   };
   const agreement = (codes: Int32Array) =>
@@ -276,7 +290,7 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
       space: 'latent',
       nClusters: sizesOf(columns.louvain).length,
       sizes: sizesOf(columns.louvain),
-      parameters: { resolution: options.resolution, modularity: latent.modularity },
+      parameters: { resolution: latent.resolution, modularity: latent.modularity },
       agreement: agreement(columns.louvain),
       stability: null,
     },
@@ -299,7 +313,7 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
       );
       clusterings[1].stability = subsampleStability(
         columns.louvain,
-        louvainRecluster(latents.z, settings),
+        louvainRecluster(latents.z, settings, latent.resolution),
         options.stabilityResamples,
         stabilitySize,
         stabilityRng.fork('louvain'),
@@ -340,7 +354,7 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
           space: 'pca',
           nClusters: sizesOf(space.louvain).length,
           sizes: sizesOf(space.louvain),
-          parameters: { resolution: options.resolution, modularity: space.modularity },
+          parameters: { resolution: space.resolution, modularity: space.modularity },
           agreement: agreement(space.louvain),
           stability: null,
         },
@@ -352,6 +366,7 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
         explainedVarianceRatio: pca.explainedVarianceRatio,
         curve: space.scan.curve,
         chosenK: space.scan.chosenK,
+        resolutionCurve: space.resolutionScan?.curve ?? null,
       };
     });
   } else if (options.pcaComponents > 0) {
@@ -468,6 +483,12 @@ export async function runCluster(ctx: StageContext, options: ClusterOptions): Pr
       curve: latent.scan.curve,
       chosenK: latent.scan.chosenK,
       silhouetteSamples: latent.scan.silhouetteSamples,
+    },
+    louvain: {
+      resolution: latent.resolution,
+      choice: latent.resolutionScan ? 'auto' : 'fixed',
+      curve: latent.resolutionScan?.curve ?? null,
+      silhouetteSamples: latent.resolutionScan?.silhouetteSamples ?? null,
     },
     baseline,
     labelClasses: labelled ? labelled.classes : null,

@@ -243,6 +243,7 @@ export function writeRunFixture(runDir: string, options: RunFixtureOptions): voi
       Array.from({ length: k }, (_, c) => classes.map((label) => sampleIds.filter((_, i) => codes[i] === c && labels[i] === label).length));
     const nLabelled = labels.filter((l) => l !== null).length;
     const curve = Array.from({ length: 7 }, (_, i) => ({ k: i + 2, silhouette: 0.6 - 0.05 * Math.abs(i + 2 - k), inertia: 5000 / (i + 2), nonEmptyClusters: i + 2 }));
+    const resolutionCurve = [0.5, 1, 2].map((resolution, i) => ({ resolution, nClusters: k - 1 + i, silhouette: i === 1 ? 0.55 : 0.4, modularity: 0.5 + 0.05 * i }));
     const stability = Array.from({ length: k }, (_, c) => ({ cluster: c, size: sizes(group)[c], meanJaccard: Math.max(0.3, 0.95 - 0.15 * c), dissolved: Math.min(1, 0.05 * c), recovered: Math.max(0, 1 - 0.1 * c), resamples: 20 }));
     const agreement = (codes: Int32Array, ari: number) => (labelled ? { ari, nmi: ari - 0.02, nLabelled, nUnlabelled: n - nLabelled, counts: counts(codes) } : null);
     const heatmapGenes = geneIds.slice(0, 3 * k);
@@ -252,7 +253,16 @@ export function writeRunFixture(runDir: string, options: RunFixtureOptions): voi
       seed: 0,
       neighbors: { k: 15, method: n > 5000 ? 'nndescent' : 'exact', exactMaxSamples: 5000 },
       kmeans: { kMin: 2, kMax: 8, restarts: 5, curve, chosenK: k, silhouetteSamples: Math.min(n, 4000) },
-      baseline: { nComponents: 50, nGenes: nHvg, pcaMethod: 'exact', explainedVarianceRatio: [0.2, 0.1, 0.05], curve: curve.map((p) => ({ ...p, silhouette: p.silhouette - 0.1 })), chosenK: k },
+      louvain: { resolution: 1, choice: 'auto', curve: resolutionCurve, silhouetteSamples: Math.min(n, 4000) },
+      baseline: {
+        nComponents: 50,
+        nGenes: nHvg,
+        pcaMethod: 'exact',
+        explainedVarianceRatio: [0.2, 0.1, 0.05],
+        curve: curve.map((p) => ({ ...p, silhouette: p.silhouette - 0.1 })),
+        chosenK: k,
+        resolutionCurve: resolutionCurve.map((p) => ({ ...p, silhouette: p.silhouette - 0.1 })),
+      },
       labelClasses: labelled ? classes : null,
       clusterings: [
         { column: 'kmeans', method: 'kmeans', space: 'latent', nClusters: k, sizes: sizes(group), parameters: { k }, agreement: agreement(group, 0.71), stability },

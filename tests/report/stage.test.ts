@@ -33,7 +33,7 @@ describe('runReport', () => {
 
   it('draws the expected plots', async () => {
     const { html, summary } = await reportFor({ nSamples: 60 });
-    for (const plot of ['library-sizes', 'gene-selection', 'training-loss', 'training-epsilon', 'umap-kmeans', 'umap-labels', 'k-silhouette', 'contingency-kmeans', 'markers-kmeans', 'markers-label', 'stability-kmeans', 'training-clipped', 'umap-louvain', 'confusion', 'roc', 'calibration', 'permutation-importance']) {
+    for (const plot of ['library-sizes', 'gene-selection', 'training-loss', 'training-epsilon', 'umap-kmeans', 'umap-labels', 'k-silhouette', 'resolution-silhouette', 'contingency-kmeans', 'markers-kmeans', 'markers-label', 'stability-kmeans', 'training-clipped', 'umap-louvain', 'confusion', 'roc', 'calibration', 'permutation-importance']) {
       expect(html, plot).toContain(`data-plot="${plot}"`);
     }
     expect(summary.plots).toBeGreaterThanOrEqual(13);

@@ -37,6 +37,27 @@ describe('cluster stage', () => {
     expect(inertias[1]).toBeLessThan(inertias[0]);
   });
 
+  it('chooses the Louvain resolution by silhouette on the latents and on the PCA baseline', async () => {
+    const { summary } = await clusterBlobs('all', 0, { ...FAST, resolution: 'auto', resolutions: [0.2, 1, 3] });
+    expect(summary.louvain.choice).toBe('auto');
+    expect(summary.louvain.curve!.map((point) => point.resolution)).toEqual([0.2, 1, 3]);
+    const best = summary.louvain.curve!.reduce((a, b) => (b.silhouette > a.silhouette ? b : a));
+    expect(summary.louvain.resolution).toBe(best.resolution);
+    const louvain = summary.clusterings.find((c) => c.column === 'louvain')!;
+    expect(louvain.parameters.resolution).toBe(best.resolution);
+    expect(louvain.nClusters).toBe(best.nClusters);
+    expect(louvain.agreement!.ari).toBeCloseTo(1, 10);
+    expect(summary.baseline!.resolutionCurve).toHaveLength(3);
+    const baseline = summary.clusterings.find((c) => c.column === 'pca_louvain')!;
+    expect(summary.baseline!.resolutionCurve!.map((point) => point.resolution)).toContain(baseline.parameters.resolution);
+  });
+
+  it('records a fixed resolution without a scan', async () => {
+    const { summary } = await clusterBlobs('all');
+    expect(summary.louvain).toEqual({ resolution: 0.5, choice: 'fixed', curve: null, silhouetteSamples: null });
+    expect(summary.baseline!.resolutionCurve).toBeNull();
+  });
+
   it('writes clusters and umap aligned with the latents', async () => {
     const { ctx, ids } = await clusterBlobs('all');
     const clusters = readFrame(join(ctx.outputDir, 'clusters.arrow'));

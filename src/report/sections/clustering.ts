@@ -1,6 +1,7 @@
 import type { ClusterSummary, ClusteringReport } from '../../stages/cluster.js';
 import type { ClusterStability } from '../../cluster/stability.js';
 import type { KmeansCurvePoint } from '../../cluster/kmeans.js';
+import type { ResolutionCurvePoint } from '../../cluster/resolution.js';
 import { FILES } from '../../run/layout.js';
 import { escapeHtml, formatInteger, formatNumber, formatPercent, NOT_AVAILABLE } from '../format.js';
 import type { Fields } from '../fields.js';
@@ -34,6 +35,7 @@ export async function renderClusteringSection(context: SectionContext): Promise<
   const scatter = await renderScatters(context, latent);
   parts.push(scatter.html);
   parts.push('<h3>Choice of k</h3>', await renderCriterion(summary));
+  parts.push('<h3>Choice of the Louvain resolution</h3>', await renderResolutionCriterion(summary));
   parts.push('<h3>Agreement with labels, against the PCA baseline</h3>', renderAgreementTable(clusterings, labelClasses.length > 0, summary));
   for (const clustering of latent) parts.push(await renderClustering(clustering, labelClasses));
   if (baselines.length > 0) {
@@ -46,7 +48,7 @@ export async function renderClusteringSection(context: SectionContext): Promise<
   parts.push('<h3>Genes of each latent dimension</h3>', renderLatentGenes(summary));
   parts.push(
     renderOtherFacts(
-      summary.remainingScalars(['nSamples', 'latentDim', 'seed', 'neighbors', 'kmeans', 'baseline', 'labelClasses', 'clusterings', 'stability', 'mixturePrior', 'markers', 'latentGenes', 'umap', 'timings']),
+      summary.remainingScalars(['nSamples', 'latentDim', 'seed', 'neighbors', 'kmeans', 'louvain', 'baseline', 'labelClasses', 'clusterings', 'stability', 'mixturePrior', 'markers', 'latentGenes', 'umap', 'timings']),
       'Other values recorded by cluster',
     ),
   );
@@ -180,6 +182,58 @@ async function renderCriterion(summary: Fields<ClusterSummary>): Promise<string>
     figures.push(await renderFigure('k-inertia', criterionSpec(inertia, chosen, 'inertia (within-cluster sum of squares)'), 'Inertia of k-means on the latents against k (the elbow plot), for comparison.'));
   }
   return `<div class="row">${figures.join('')}</div>`;
+}
+
+async function renderResolutionCriterion(summary: Fields<ClusterSummary>): Promise<string> {
+  const louvain = summary.object<ClusterSummary['louvain']>('louvain');
+  const resolution = louvain.number('resolution');
+  if (louvain.isEmpty || resolution === null) return unavailable('Resolution choice', 'the cluster summary does not record how the resolution was set');
+  const curve = louvain.records<ResolutionCurvePoint>('curve');
+  if (louvain.string('choice') !== 'auto' || curve.length === 0) {
+    return `<p>Louvain ran at the fixed resolution ${formatNumber(resolution)} (<code>--resolution</code>), on the latents and on the PCA baseline.</p>`;
+  }
+  const baseline = summary.object<NonNullable<ClusterSummary['baseline']>>('baseline');
+  const baselineCurve = baseline.records<ResolutionCurvePoint>('resolutionCurve');
+  const rows = (points: Fields<ResolutionCurvePoint>[], series: string) =>
+    points
+      .filter((p) => p.number('resolution') !== null && p.number('silhouette') !== null && p.number('silhouette')! > -1)
+      .map((p) => ({ k: p.number('resolution')!, value: p.number('silhouette')!, series }));
+  const silhouette = [...rows(curve, 'latent'), ...rows(baselineCurve, 'PCA baseline')];
+  const chosenOn = (points: Fields<ResolutionCurvePoint>[], value: number | null) => points.find((p) => p.number('resolution') === value);
+  const latentChosen = chosenOn(curve, resolution);
+  const pcaLouvain = summary.records<ClusteringReport>('clusterings').find((c) => c.string('column') === 'pca_louvain');
+  const baselineResolution = pcaLouvain?.object<ClusteringReport['parameters']>('parameters').number('resolution') ?? null;
+  const baselineChosen = chosenOn(baselineCurve, baselineResolution);
+  const singles = curve.filter((p) => p.number('nClusters') === 1).map((p) => formatNumber(p.number('resolution')));
+  const subsample = louvain.number('silhouetteSamples');
+  const table = renderTable({
+    caption: 'Louvain on the latents at each resolution scanned',
+    columns: [
+      { label: 'resolution', numeric: true },
+      { label: 'clusters', numeric: true },
+      { label: 'silhouette', numeric: true, title: 'mean silhouette in the latent space; none for a single cluster' },
+      { label: 'modularity', numeric: true },
+    ],
+    rows: curve.map((p) => [
+      formatNumber(p.number('resolution')),
+      formatInteger(p.number('nClusters')),
+      p.number('silhouette') === -1 ? NOT_AVAILABLE : formatNumber(p.number('silhouette'), 3),
+      formatNumber(p.number('modularity'), 3),
+    ]),
+  });
+  const figure = silhouette.length
+    ? await renderFigure(
+        'resolution-silhouette',
+        criterionSpec(silhouette, resolution, 'mean silhouette', 'Louvain resolution'),
+        `Mean silhouette of the Louvain partition at each resolution; the dashed line marks the chosen resolution ${formatNumber(resolution)} on the latents` +
+          (latentChosen ? ` (${formatInteger(latentChosen.number('nClusters'))} clusters)` : '') +
+          (baselineChosen ? `; the PCA baseline chose ${formatNumber(baselineChosen.number('resolution'))} (${formatInteger(baselineChosen.number('nClusters'))} clusters)` : '') +
+          '. The highest silhouette wins, as for k-means; ties go to the lower resolution.' +
+          (singles.length ? ` At resolution ${singles.join(', ')} the latents formed a single cluster, which has no silhouette.` : '') +
+          (subsample !== null && subsample < (summary.number('nSamples') ?? Infinity) ? ` Silhouettes are computed on a seeded subsample of ${formatInteger(subsample)} samples.` : ''),
+      )
+    : '';
+  return `<div class="row">${figure}</div>${table}`;
 }
 
 function parametersText(clustering: Fields<ClusteringReport>): string {
