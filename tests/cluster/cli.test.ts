@@ -18,6 +18,19 @@ describe('cluster options', () => {
     expect(options).toEqual({ kMax: 8, resolution: 0.5, markers: false, pcaComponents: 0 });
   });
 
+  it('reads an auto resolution and a resolution list', () => {
+    const options = clusterOptionsFrom(parse(['--resolution', 'auto', '--resolutions', '0.25, 1,4']));
+    expect(options).toEqual({ resolution: 'auto', resolutions: [0.25, 1, 4] });
+  });
+
+  it('rejects a resolution list with a zero', () => {
+    expect(() => parse(['--resolutions', '0,1'])).toThrow(/comma-separated positive numbers/);
+  });
+
+  it('rejects a resolution that is neither auto nor positive', () => {
+    expect(() => parse(['--resolution', 'high'])).toThrow(/number in \(0, Infinity\]/);
+  });
+
   it('rejects a k below 2', () => {
     expect(() => parse(['--k-min', '1'])).toThrow(/integer in \[2/);
   });
