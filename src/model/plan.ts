@@ -1,4 +1,4 @@
-import { COMPACT_DEFAULTS, STANDARD_SCHEDULE, type TrainOptions } from '../../pipeline/train.js';
+import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
 import type { VaeConfig } from './config.js';
 import { elementCount, networkLayout } from './parameters.js';
 import { stepsPerEpoch } from './trainer.js';
@@ -12,14 +12,55 @@ export interface Resolved<T> {
   reason: string;
 }
 
-/** Resolves the 'auto' architecture: compact with DP (when the input is standardized), standard otherwise. */
-export function resolveArchitecture(option: TrainOptions['architecture'], dp: boolean, standardized: boolean): Resolved<Architecture> {
+/** Options only the standard model reads, with the flag that sets each. */
+const STANDARD_ONLY_FLAGS: [keyof TrainOptions, string][] = [
+  ['hiddenDims', '--hidden-dims'],
+  ['dropout', '--dropout'],
+  ['layerNorm', '--no-layer-norm'],
+  ['decoder', '--decoder'],
+  ['inputProjection', '--input-projection'],
+  ['reconstruction', '--reconstruction'],
+];
+
+/** Returns the flags of standard-model options that differ from their defaults, and --likelihood when it selects a count model. */
+export function standardOnlyFlags(options: TrainOptions): string[] {
+  const flags = STANDARD_ONLY_FLAGS.filter(([key]) => JSON.stringify(options[key]) !== JSON.stringify(TRAIN_DEFAULTS[key])).map(([, flag]) => flag);
+  if (options.likelihood !== 'auto' && options.likelihood !== 'gaussian') flags.push(`--likelihood ${options.likelihood}`);
+  return flags;
+}
+
+/**
+ * Resolves the 'auto' architecture. Standardized input gets the compact model with DP, and
+ * without DP when the training split has at most COMPACT_AUTO_MAX_SAMPLES samples. Every other
+ * case gets the standard model, and so does a non-private run whose `standardFlags` (from
+ * standardOnlyFlags) set options that only the standard model reads.
+ */
+export function resolveArchitecture(
+  option: TrainOptions['architecture'],
+  dp: boolean,
+  standardized: boolean,
+  nTrain: number,
+  standardFlags: readonly string[] = [],
+): Resolved<Architecture> {
   if (option !== 'auto') return { value: option, reason: `set by --architecture ${option}` };
-  if (!dp) return { value: 'standard', reason: 'auto: without DP the standard MLP VAE is used' };
+  if (!dp && nTrain > COMPACT_AUTO_MAX_SAMPLES) {
+    return { value: 'standard', reason: `auto: without DP and with ${nTrain} training samples (more than ${COMPACT_AUTO_MAX_SAMPLES}) the standard MLP VAE is used` };
+  }
+  if (!dp && standardFlags.length > 0) {
+    return { value: 'standard', reason: `auto: without DP the standard MLP VAE is used, because ${standardFlags.join(', ')} set options of that model` };
+  }
   if (!standardized) {
     return {
       value: 'standard',
       reason: 'auto: the compact model needs genes centred and scaled by normalize, and this run used --no-scale, so the standard model is used',
+    };
+  }
+  if (!dp) {
+    return {
+      value: 'compact',
+      reason:
+        `auto: with ${nTrain} training samples (at most ${COMPACT_AUTO_MAX_SAMPLES}) the compact model (tied linear VAE on the most variable genes) is used, ` +
+        'because the standard model has far more parameters than such a cohort can fit',
     };
   }
   return {

@@ -9,7 +9,7 @@ import { compareWithUntrained, DIAGNOSTIC_MAX_SAMPLES, diagnosticRows, takeRows,
 import type { DpSettings } from '../model/dpsgd.js';
 import { geneLoadings } from '../model/loadings.js';
 import { drawProjection, initParameters, type NetworkLayout, type ParameterSet } from '../model/parameters.js';
-import { noiseToSignal, parameterCount, resolveArchitecture, resolveGenes, resolveSchedule, type Architecture } from '../model/plan.js';
+import { noiseToSignal, parameterCount, resolveArchitecture, resolveGenes, resolveSchedule, standardOnlyFlags, type Architecture } from '../model/plan.js';
 import { saveModel } from '../model/saved.js';
 import { evaluateLosses, localEngine, stepsPerEpoch, train, type EpochRecord, type GradientEngine, type TrainingProgress } from '../model/trainer.js';
 import { WorkerPool } from '../model/worker-pool.js';
@@ -232,7 +232,12 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
       'rerun normalize without --no-scale, or use --architecture standard',
     );
   }
-  const architecture = resolveArchitecture(options.architecture, options.dp, inputs.normalization.scale);
+  const standardFlags = standardOnlyFlags(options);
+  const architecture = resolveArchitecture(options.architecture, options.dp, inputs.normalization.scale, nTrain, standardFlags);
+  const ignored = standardFlags.filter((flag) => !flag.startsWith('--likelihood'));
+  if (architecture.value === 'compact' && ignored.length > 0) {
+    warnings.push(`the compact model ignores ${ignored.join(', ')}; pass --architecture standard to use them`);
+  }
   const { likelihood, reason: likelihoodReason } = resolveLikelihood(options.likelihood, architecture.value, inputs.hasCounts, ctx.inputPath('normalize', FILES.counts));
   const schedule = resolveSchedule(options, architecture.value, nTrain);
   const plannedSteps = stepsPerEpoch(nTrain, schedule.batchSize, options.dp) * schedule.epochs;

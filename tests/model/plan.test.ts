@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { COMPACT_DEFAULTS, STANDARD_SCHEDULE } from '../../pipeline/train.js';
+import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS } from '../../pipeline/train.js';
 import type { VaeConfig } from '../../src/model/config.js';
-import { noiseToSignal, parameterCount, resolveArchitecture, resolveGenes, resolveSchedule } from '../../src/model/plan.js';
+import { noiseToSignal, parameterCount, resolveArchitecture, resolveGenes, resolveSchedule, standardOnlyFlags } from '../../src/model/plan.js';
 
 const AUTO = { batchSize: 'auto', epochs: 'auto', learningRate: 'auto', dp: true } as const;
 
@@ -11,21 +11,54 @@ function tiedConfig(genes: number, latentDim = 10): VaeConfig {
 
 describe('resolveArchitecture', () => {
   it('takes compact with DP', () => {
-    expect(resolveArchitecture('auto', true, true).value).toBe('compact');
+    expect(resolveArchitecture('auto', true, true, 5000).value).toBe('compact');
   });
 
-  it('takes standard without DP', () => {
-    expect(resolveArchitecture('auto', false, true).value).toBe('standard');
+  it('takes compact without DP for a small cohort', () => {
+    const resolved = resolveArchitecture('auto', false, true, COMPACT_AUTO_MAX_SAMPLES);
+    expect(resolved.value).toBe('compact');
+    expect(resolved.reason).toMatch(/training samples/);
+  });
+
+  it('takes standard without DP for a large cohort', () => {
+    expect(resolveArchitecture('auto', false, true, COMPACT_AUTO_MAX_SAMPLES + 1).value).toBe('standard');
+  });
+
+  it('takes standard without DP when standard options are set', () => {
+    const resolved = resolveArchitecture('auto', false, true, 60, ['--hidden-dims']);
+    expect(resolved.value).toBe('standard');
+    expect(resolved.reason).toMatch(/--hidden-dims/);
+  });
+
+  it('keeps compact with DP when standard options are set', () => {
+    expect(resolveArchitecture('auto', true, true, 60, ['--hidden-dims']).value).toBe('compact');
   });
 
   it('takes standard for unscaled input', () => {
-    const resolved = resolveArchitecture('auto', true, false);
+    const resolved = resolveArchitecture('auto', true, false, 60);
     expect(resolved.value).toBe('standard');
     expect(resolved.reason).toMatch(/--no-scale/);
+    expect(resolveArchitecture('auto', false, false, 60).value).toBe('standard');
   });
 
   it('keeps an explicit choice', () => {
-    expect(resolveArchitecture('standard', true, true).value).toBe('standard');
+    expect(resolveArchitecture('standard', true, true, 60).value).toBe('standard');
+    expect(resolveArchitecture('compact', false, true, 50_000).value).toBe('compact');
+  });
+});
+
+describe('standardOnlyFlags', () => {
+  it('lists nothing for the defaults', () => {
+    expect(standardOnlyFlags(TRAIN_DEFAULTS)).toEqual([]);
+  });
+
+  it('names changed standard options and a count likelihood', () => {
+    const options = { ...TRAIN_DEFAULTS, hiddenDims: [64, 32], layerNorm: false, likelihood: 'nb' as const };
+    expect(standardOnlyFlags(options)).toEqual(['--hidden-dims', '--no-layer-norm', '--likelihood nb']);
+  });
+
+  it('ignores a Gaussian likelihood', () => {
+    expect(standardOnlyFlags({ ...TRAIN_DEFAULTS, likelihood: 'gaussian' })).toEqual([]);
   });
 });
 
