@@ -4,6 +4,7 @@ import type { Features } from './features.js';
 import type { Scores } from './metrics.js';
 import { foldSpread, type ScoreSpread } from './summary.js';
 import type { Rng } from '../util/rng.js';
+import { correctedPairedTest, type PairedComparison } from './paired.js';
 
 /**
  * Scores of one logistic regression on the latents and on the principal components of the
@@ -18,6 +19,8 @@ export interface PcaClassifierBaseline {
   pca: Record<keyof Scores, ScoreSpread>;
   /** Latent minus PCA mean balanced accuracy. */
   difference: number;
+  /** The same difference tested over the paired folds (corrected resampled t-test). */
+  test: PairedComparison;
 }
 
 /**
@@ -34,13 +37,14 @@ export function pcaClassifierBaseline(
 ): PcaClassifierBaseline {
   const latentScores = latentCv.foldScores.logistic;
   if (!latentScores) throw new Error('the PCA baseline requires the logistic regression among the learners, which the caller checks');
+  const folds = latentCv.assignments[0].reduce((most, fold) => Math.max(most, fold), 0) + 1;
   const cv = crossValidate(
     pca,
     y,
     nClasses,
     { ...settings, learners: ['logistic'], stackingFolds: 0 },
     {
-      folds: latentCv.assignments[0].reduce((most, fold) => Math.max(most, fold), 0) + 1,
+      folds,
       repeats: latentCv.assignments.length,
       importancePermutations: 0,
       importanceModel: 'voting',
@@ -51,12 +55,18 @@ export function pcaClassifierBaseline(
     null,
   );
   const latent = foldSpread(latentScores);
-  const baseline = foldSpread(cv.foldScores.logistic!);
+  const pcaScores = cv.foldScores.logistic!;
+  const baseline = foldSpread(pcaScores);
   return {
     learner: 'logistic',
     nComponents: pca.nCols,
     latent,
     pca: baseline,
     difference: latent.balancedAccuracy.mean - baseline.balancedAccuracy.mean,
+    test: correctedPairedTest(
+      latentScores.map((scores) => scores.balancedAccuracy),
+      pcaScores.map((scores) => scores.balancedAccuracy),
+      folds,
+    ),
   };
 }

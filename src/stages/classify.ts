@@ -16,6 +16,7 @@ import {
   type GeneImportance,
 } from '../classify/importance.js';
 import { planLabels, type LabelPlan } from '../classify/labels.js';
+import { correctedPairedTest, type PairedComparison } from '../classify/paired.js';
 import { argmaxRows, type LearnerName } from '../classify/learner.js';
 import { reportModel, type ModelReport } from '../classify/summary.js';
 import { loadLibsvm } from '../classify/svm.js';
@@ -99,6 +100,8 @@ export interface ClassifySummary {
   bestLearner: LearnerName | null;
   /** Whether each ensemble's mean balanced accuracy is at least the best learner's. */
   ensembleAtLeastBest: Partial<Record<'voting' | 'stacking', boolean>>;
+  /** Each ensemble's balanced accuracy against the best learner's on the same folds (corrected resampled t-test). */
+  ensembleComparison: Partial<Record<'voting' | 'stacking', PairedComparison & { reference: LearnerName }>>;
   validation: ValidationStatement | null;
   importance: {
     /** The model whose balanced accuracy was measured. */
@@ -278,9 +281,13 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
   const bestIndex = learnerMeans.indexOf(Math.max(...learnerMeans));
   const bestLearner = options.learners[bestIndex] ?? null;
   const ensembleAtLeastBest: ClassifySummary['ensembleAtLeastBest'] = {};
+  const ensembleComparison: ClassifySummary['ensembleComparison'] = {};
+  const balancedAccuracies = (name: ModelName) => cv.foldScores[name]!.map((scores) => scores.balancedAccuracy);
   for (const name of ['voting', 'stacking'] as const) {
     const report = results[name];
-    if (report) ensembleAtLeastBest[name] = report.folds.balancedAccuracy.mean >= learnerMeans[bestIndex] - 1e-12;
+    if (!report || !bestLearner) continue;
+    ensembleAtLeastBest[name] = report.folds.balancedAccuracy.mean >= learnerMeans[bestIndex] - 1e-12;
+    ensembleComparison[name] = { reference: bestLearner, ...correctedPairedTest(balancedAccuracies(name), balancedAccuracies(bestLearner), plan.folds) };
   }
 
   const summary: ClassifySummary = {
@@ -300,6 +307,7 @@ export async function runClassify(ctx: StageContext, options: ClassifyOptions): 
     results,
     bestLearner,
     ensembleAtLeastBest,
+    ensembleComparison,
     validation: validationStatement(n, plan.folds, repeats),
     importance,
     scaling: scalingNotes(options, plan, repeats, cv, modelFile),
@@ -401,6 +409,7 @@ function skipped(
     results: {},
     bestLearner: null,
     ensembleAtLeastBest: {},
+    ensembleComparison: {},
     validation: null,
     importance: null,
     scaling: { svmMaxSamples: 0, svmFinalTrainedOn: null, importanceMaxSamples: 0, importanceRows: null, notes: [] },

@@ -334,6 +334,10 @@ export function writeRunFixture(runDir: string, options: RunFixtureOptions): voi
       results: { logistic: model(0.81), forest: model(0.79), knn: model(0.77), svm: model(0.8), voting: model(0.83), stacking: model(0.84) },
       bestLearner: 'logistic',
       ensembleAtLeastBest: { voting: true, stacking: true },
+      ensembleComparison: {
+        voting: { reference: 'logistic', difference: 0.02, standardError: 0.015, t: 1.33, degreesOfFreedom: 14, pValue: 0.204, verdict: 'no significant difference', alpha: 0.05 },
+        stacking: { reference: 'logistic', difference: 0.03, standardError: 0.01, t: 3, degreesOfFreedom: 14, pValue: 0.012, verdict: 'better', alpha: 0.05 },
+      },
       validation: { scheme: 'repeated stratified k-fold', fittedPerFold: ['classifiers', 'class weights'], fittedOnAllSamples: ['normalization statistics', 'gene selection', 'VAE'], labelsUsedUpstream: false, statement: 'The VAE and normalization saw every sample, test folds included, but never the labels.' },
       importance: { model: 'stacking', permutations: 5, metric: 'balanced accuracy drop', dimensions: Array.from({ length: d }, (_, j) => ({ dimension: j, mean: 0.1 / (j + 1), sd: 0.01 })), topGenes: geneIds.slice(0, 25).map((gene_id, j) => ({ gene_id, symbol: symbols[j], score: 1 / (j + 1) })), genesMissingReason: null },
       scaling: {
@@ -349,6 +353,7 @@ export function writeRunFixture(runDir: string, options: RunFixtureOptions): voi
         latent: { balancedAccuracy: { mean: 0.81, sd: 0.04 }, accuracy: { mean: 0.82, sd: 0.04 }, macroF1: { mean: 0.8, sd: 0.05 } },
         pca: { balancedAccuracy: { mean: 0.86, sd: 0.03 }, accuracy: { mean: 0.87, sd: 0.03 }, macroF1: { mean: 0.85, sd: 0.04 } },
         difference: -0.05,
+        test: { difference: -0.05, standardError: 0.02, t: -2.5, degreesOfFreedom: 14, pValue: 0.0254, verdict: 'worse', alpha: 0.05 },
       },
       pcaBaselineSkipped: null,
       timings: { crossValidation: 12, finalFit: 2 },

@@ -129,6 +129,13 @@ describe('runReport', () => {
     expect(html).toContain('Latents against principal components');
     expect(html).toMatch(/top \d+ principal components of the scaled genes \(as many as latent dimensions\)/);
     expect(html).toMatch(/The latents score 0\.05\d* lower in balanced accuracy/);
+    expect(html).toContain('Latents − components: −0.050 ± 0.020 (corrected t = −2.50 on 14 degrees of freedom, p = 0.025): worse');
+  });
+
+  it('tests the ensembles against the best learner', async () => {
+    const { html } = await reportFor({ nSamples: 60 });
+    expect(html).toContain('<code>voting</code> − <code>logistic</code>: +0.020 ± 0.015 (corrected t = 1.33 on 14 degrees of freedom, p = 0.204): no significant difference');
+    expect(html).toContain('<code>stacking</code> − <code>logistic</code>: +0.030 ± 0.010 (corrected t = 3.00 on 14 degrees of freedom, p = 0.012): better');
   });
 
   it('uses the given title', async () => {

@@ -52,6 +52,19 @@ describe('runClassify', () => {
     expect(summary.chanceBalancedAccuracy).toBeCloseTo(1 / 3);
   });
 
+  it('tests each ensemble against the best learner', async () => {
+    const { summary } = await classify(threeClassLabels(blobLabels));
+    for (const name of ['voting', 'stacking'] as const) {
+      const comparison = summary.ensembleComparison[name]!;
+      expect(comparison.reference, name).toBe(summary.bestLearner);
+      const gap = summary.results[name]!.folds.balancedAccuracy.mean - summary.results[summary.bestLearner!]!.folds.balancedAccuracy.mean;
+      expect(comparison.difference, name).toBeCloseTo(gap, 12);
+      expect(comparison.degreesOfFreedom, name).toBe(summary.repeats * summary.folds - 1);
+      expect(comparison.pValue, name).toBeGreaterThanOrEqual(0);
+      expect(comparison.pValue, name).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('writes predictions with one row per sample and repeat', async () => {
     const { ctx, summary } = await classify(threeClassLabels(blobLabels));
     const table = readTable(join(ctx.outputDir, 'predictions.arrow'));
@@ -188,6 +201,8 @@ describe('runClassify', () => {
     expect(baseline.latent.balancedAccuracy.mean).toBeLessThan(0.6);
     expect(baseline.latent.balancedAccuracy.mean).toBeCloseTo(summary.results.logistic!.folds.balancedAccuracy.mean, 12);
     expect(baseline.difference).toBeLessThan(-0.2);
+    expect(baseline.test.difference).toBeCloseTo(baseline.difference, 12);
+    expect(baseline.test.verdict).toBe('worse');
     expect(result.warnings.some((w) => /less well than 4 principal components/.test(w))).toBe(true);
   });
 

@@ -1,5 +1,6 @@
 import type { ClassifySummary } from '../../stages/classify.js';
 import type { DimensionImportance, GeneImportance } from '../../classify/importance.js';
+import type { PairedComparison } from '../../classify/paired.js';
 import { escapeHtml, formatInteger, formatMeanSpread, formatNumber, formatSeconds, formatValue, NOT_AVAILABLE } from '../format.js';
 import { Fields, isRecord } from '../fields.js';
 import { renderCallout, renderFacts, renderList, renderOtherFacts, renderTable, skippedSection, unavailable, type Section } from '../html.js';
@@ -84,6 +85,7 @@ export async function renderClassificationSection({ data }: SectionContext): Pro
   }
 
   parts.push('<h3>Scores per model</h3>', renderScores(models, summary.object('ensembleAtLeastBest')));
+  parts.push(renderEnsembleComparison(summary.object('ensembleComparison')));
   parts.push(renderPcaBaseline(summary.object<NonNullable<ClassifySummary['pcaBaseline']>>('pcaBaseline'), summary.string('pcaBaselineSkipped')));
   const best = pickBest(models, summary.string('ensemble'));
   parts.push(`<h3>Model in detail: <code>${escapeHtml(best.name)}</code></h3>`);
@@ -101,7 +103,7 @@ export async function renderClassificationSection({ data }: SectionContext): Pro
     renderOtherFacts(
       summary.remainingScalars([
         'status', 'skipReason', 'nSamples', 'nLabelled', 'nUnlabelled', 'droppedClasses', 'classes', 'classCounts', 'latentDim', 'requestedFolds', 'folds', 'repeats',
-        'repeatsRequested', 'scaling', 'learners', 'models', 'classWeight', 'stackingSkipped', 'ensemble', 'chanceBalancedAccuracy', 'results', 'bestLearner', 'ensembleAtLeastBest', 'validation', 'importance', 'timings',
+        'repeatsRequested', 'scaling', 'learners', 'models', 'classWeight', 'stackingSkipped', 'ensemble', 'chanceBalancedAccuracy', 'results', 'bestLearner', 'ensembleAtLeastBest', 'ensembleComparison', 'validation', 'importance', 'timings',
         'pcaBaseline', 'pcaBaselineSkipped',
       ]),
       'Other values recorded by classify',
@@ -157,6 +159,41 @@ function renderScores(models: ModelView[], atLeastBest: Fields): string {
   );
 }
 
+/** Describes a paired comparison in words: difference, corrected t, p-value and verdict. */
+function describeComparison(comparison: Fields<PairedComparison>): string {
+  const t = comparison.number('t');
+  const p = comparison.number('pValue');
+  const statistic = t === null ? 'the same difference in every fold' : `corrected t = ${fixed(t, 2)} on ${formatInteger(comparison.number('degreesOfFreedom'))} degrees of freedom`;
+  return (
+    `${fixed(comparison.number('difference'), 3, true)} ± ${fixed(comparison.number('standardError'), 3)} ` +
+    `(${statistic}, p = ${p !== null && p < 0.001 ? '< 0.001' : fixed(p, 3)}): ${escapeHtml(comparison.string('verdict') ?? NOT_AVAILABLE)}`
+  );
+}
+
+/** Formats a number with a fixed number of decimals, a typographic minus, and optionally a plus sign. */
+function fixed(value: number | null, decimals: number, signed = false): string {
+  if (value === null) return NOT_AVAILABLE;
+  const digits = Math.abs(value).toFixed(decimals);
+  if (value < 0) return `−${digits}`;
+  return signed ? `+${digits}` : digits;
+}
+
+/** Renders each ensemble's paired comparison with the best single learner. */
+function renderEnsembleComparison(comparisons: Fields): string {
+  const names = (['voting', 'stacking'] as const).filter((name) => comparisons.has(name));
+  if (names.length === 0) return '';
+  const items = names.map((name) => {
+    const comparison = comparisons.object<PairedComparison & { reference: string }>(name);
+    return `<code>${name}</code> − <code>${escapeHtml(comparison.string('reference') ?? '?')}</code>: ${describeComparison(comparison)}`;
+  });
+  return (
+    renderList(items) +
+    '<p class="note">Balanced accuracy of each ensemble minus the best single learner, paired over the same test folds, with the corrected resampled ' +
+    't-test (Nadeau and Bengio), whose variance accounts for the overlap of the folds\' training sets. The best learner is the one that scored ' +
+    'highest on these same folds, so a small shortfall against it is expected by chance alone.</p>'
+  );
+}
+
 /** Renders the latents against principal components as features of the same logistic regression. */
 function renderPcaBaseline(baseline: Fields<NonNullable<ClassifySummary['pcaBaseline']>>, skipped: string | null): string {
   const heading = '<h3>Latents against principal components</h3>';
@@ -183,6 +220,7 @@ function renderPcaBaseline(baseline: Fields<NonNullable<ClassifySummary['pcaBase
       : difference < 0
         ? `The latents score ${formatNumber(-difference, 3)} lower in balanced accuracy: the model keeps less of the label signal than a linear summary of the genes.`
         : `The latents score ${formatNumber(difference, 3)} higher in balanced accuracy.`) +
+    (baseline.has('test') ? ` Latents − components: ${describeComparison(baseline.object<PairedComparison>('test'))}.` : '') +
     '</p>'
   );
 }
