@@ -25,6 +25,10 @@ export interface RunAudit {
   runDir: string;
   runId: string;
   entries: RunRecord[];
+  /** Ledger entry of the run's current model; null when it was trained without DP (or before entries were recorded). */
+  currentEntryId: string | null;
+  /** Whether the current model was trained with DP; null when the train summary does not say. */
+  trainedWithDp: boolean | null;
   problems: string[];
   membership: MembershipResult | null;
   membershipError: string | null;
@@ -68,9 +72,15 @@ export function auditRun(runDir: string, ledger: AuditResult): RunAudit {
     problems.push(`run ${runId}: trained with DP but has no ledger entry`);
   }
 
+  // The attack is bounded by the current model's entry. Entries of earlier trainings in the same
+  // run directory (say, a DP run rerun with --no-dp) say nothing about the model now on disk.
+  const trainedWithDp = typeof summary?.privacy?.dp === 'boolean' ? summary.privacy.dp : null;
   const finalized = entries.filter((r) => r.status === 'finalized');
-  const latest = finalized[finalized.length - 1];
-  const dp = latest ? { epsilon: latest.epsilon!, delta: latest.mechanism.delta } : null;
+  let current: RunRecord | undefined;
+  if (trainedWithDp !== false) {
+    current = entryId ? finalized.find((r) => r.entryId === entryId) : finalized[finalized.length - 1];
+  }
+  const dp = current ? { epsilon: current.epsilon!, delta: current.mechanism.delta } : null;
   let membership: MembershipResult | null = null;
   let membershipError: string | null = null;
   try {
@@ -79,7 +89,7 @@ export function auditRun(runDir: string, ledger: AuditResult): RunAudit {
     if (!(error instanceof InputError)) throw error;
     membershipError = error.message;
   }
-  return { runDir, runId, entries, problems, membership, membershipError };
+  return { runDir, runId, entries, currentEntryId: current?.entryId ?? null, trainedWithDp, problems, membership, membershipError };
 }
 
 export function formatRunAudit(run: RunAudit): string {
@@ -92,8 +102,10 @@ export function formatRunAudit(run: RunAudit): string {
         : entry.status === 'voided'
           ? `voided (nothing spent): ${entry.voidReason}`
           : `reserved, not finalized (counted at planned epsilon ${entry.plannedEpsilon.toPrecision(4)})`;
-    out.push(`  ledger line ${entry.reserveLine}: ${status}`);
+    const earlier = run.trainedWithDp === false || (run.currentEntryId !== null && entry.entryId !== run.currentEntryId);
+    out.push(`  ledger line ${entry.reserveLine}: ${status}${earlier ? ' (an earlier training in this run directory, not the current model)' : ''}`);
   }
+  if (run.trainedWithDp === false) out.push('  the current model was trained without DP: no epsilon bounds it');
   out.push('');
   out.push(run.membership ? run.membership.summary : `Membership inference not run: ${run.membershipError}`);
   for (const problem of run.problems) out.push(`PROBLEM: ${problem}`);

@@ -44,14 +44,19 @@ export function resolvePipelineOptions(inputs: string[], parsed: Record<string, 
 
 /**
  * The run id when none is given: the first input's name and a hash of the input files, the
- * ingest options and the seed. Rerunning the same command therefore reuses the run directory
- * and resumes after the last completed stage; changing a later stage's options reruns only
- * that stage and the ones after it.
+ * seed and the options of ingest, normalize and train. Rerunning the same command therefore
+ * reuses the run directory and resumes after the last completed stage. A different model
+ * (other training options, --no-dp among them) gets a directory of its own, so it never
+ * replaces a trained model or the ledger entry that model spent. Changing only cluster,
+ * classify or report options reruns those stages in place, because they are cheap, spend no
+ * privacy budget and can be reproduced from the saved latents.
  */
 export function defaultRunId(inputs: string[], inputHashes: string[], options: PipelineOptions): string {
   const stem = basename(inputs[0]).replace(/(\.gz)?$/, '').replace(/\.[^.]+$/, '');
   const slug = stem.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'run';
-  return `${slug}-${hashJson({ inputHashes, ingest: matrixOptions(options.ingest), seed: options.seed }).slice(0, 8)}`;
+  const { privacyDir: _privacyDir, ...train } = options.train;
+  const key = { inputHashes, ingest: matrixOptions(options.ingest), seed: options.seed, normalize: options.normalize, train };
+  return `${slug}-${hashJson(key).slice(0, 8)}`;
 }
 
 /** Ingest options that shape the matrix; the metadata options only add labels and covariates. */
@@ -125,7 +130,10 @@ export function registerRun(program: Command): void {
     .argument('<inputs...>', 'matrix file(s): CSV, TSV (optionally gzipped) or Arrow/Feather; several files are joined sample-wise')
     .description('run every stage: ingest, normalize, train, cluster, classify, report')
     .option('--seed <n>', `seed of every seeded random choice; DP-SGD sampling and noise use a secure source (default: ${PIPELINE_DEFAULTS.seed})`, parseInteger(0, 0xffffffff))
-    .option('--run-id <id>', 'name of the run directory under --reports-dir (default: the input name and a hash of inputs and options)')
+    .option(
+      '--run-id <id>',
+      'name of the run directory under --reports-dir (default: the input name and a hash of the inputs, the seed and the ingest, normalize and train options)',
+    )
     .option('--reports-dir <dir>', `directory of run directories (default: ${PIPELINE_DEFAULTS.reportsDir})`)
     .option('--privacy-dir <dir>', `directory of the privacy ledger and budget policy (default: ${PIPELINE_DEFAULTS.privacyDir})`)
     .option('--force', 'rerun every stage even when its inputs and options are unchanged');

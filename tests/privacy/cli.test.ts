@@ -139,4 +139,24 @@ describe('genevae audit', () => {
     expect(out).toMatch(/finalized: epsilon/);
     expect(out).toMatch(/membership attack: AUC 0\.750/);
   });
+
+  it('does not bound a model retrained without DP by an earlier entry', async () => {
+    const dir = temporaryPrivacyDir();
+    const ledger = new PrivacyLedger(dir);
+    const { entryId } = await ledger.reserve(reservation({ runId: 'retrained' }));
+    await ledger.finalize(entryId, { stepsTaken: 200, epsilon: testEpsilon() });
+    const runDir = mkdtempSync(join(tmpdir(), 'genevae-run-'));
+    writeFileSync(join(runDir, 'manifest.json'), JSON.stringify({ runId: 'retrained' }));
+    mkdirSync(join(runDir, '03-train'));
+    writeFileSync(join(runDir, '03-train', 'summary.json'), JSON.stringify({ summary: { privacy: { dp: false, ledgerEntryId: null } } }));
+    writeFrame(join(runDir, '03-train', 'sample_losses.arrow'), {
+      sample_id: ['a', 'b', 'c', 'd'],
+      split: ['train', 'train', 'validation', 'validation'],
+      loss: Float64Array.from([1, 3, 2, 4]),
+    });
+    const out = await run('audit', '--privacy-dir', dir, '--run', runDir);
+    expect(out).toMatch(/an earlier training in this run directory, not the current model/);
+    expect(out).toMatch(/the current model was trained without DP/);
+    expect(out).not.toMatch(/limits any attack/);
+  });
 });

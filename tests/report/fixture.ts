@@ -26,6 +26,8 @@ export interface RunFixtureOptions {
   seed?: number;
   /** Caps that classify states it applied, as sentences. Default none. */
   classifyScalingNotes?: string[];
+  /** Ledger entry the train summary names. Default 'entry-0001' with DP, null without. */
+  ledgerEntryId?: string;
 }
 
 const ALL: StageName[] = ['ingest', 'normalize', 'train', 'cluster', 'classify'];
@@ -219,7 +221,7 @@ export function writeRunFixture(runDir: string, options: RunFixtureOptions): voi
         plannedSteps: epochs * perEpoch,
         accountant: dp ? 'rdp' : null,
         sampling: dp ? 'poisson' : 'shuffled',
-        ledgerEntryId: dp ? 'entry-0001' : null,
+        ledgerEntryId: dp ? (options.ledgerEntryId ?? 'entry-0001') : null,
         randomness: dp ? 'system CSPRNG' : 'seeded stream',
         protectedSamples: nTrain,
         note: dp ? 'The guarantee covers the training split; validation samples were never used for gradients.' : 'No privacy guarantee.',

@@ -9,22 +9,23 @@ import type { RecordedMechanism } from '../../src/privacy/ledger-chain.js';
 import { runReport } from '../../src/stages/report.js';
 import { testContext } from '../helpers/context.js';
 import { writeFrame } from '../../src/io/arrow.js';
-import { writeRunFixture } from './fixture.js';
+import { writeRunFixture, type RunFixtureOptions } from './fixture.js';
 
 const MECHANISM: RecordedMechanism = { samplingRate: 0.05, noiseMultiplier: 1.1, clipNorm: 1, steps: 200, delta: 1e-5, sampling: 'poisson', accountant: 'rdp' };
 
-/** Writes a ledger with this run finalized and a second dataset's run only reserved. */
-async function writeLedger(privacyDir: string): Promise<void> {
+/** Writes a ledger with this run finalized and a second dataset's run only reserved; returns this run's entry id. */
+async function writeLedger(privacyDir: string): Promise<string> {
   const ledger = new PrivacyLedger(privacyDir);
   const epsilon = epsilonFor(MECHANISM);
   const ours = await ledger.reserve({ runId: 'test-run', datasetFingerprint: 'a'.repeat(64), datasetLabel: 'cohort.csv', mechanism: MECHANISM, plannedEpsilon: epsilon, codeVersion: 'test', randomness: 'system' });
   await ledger.finalize(ours.entryId, { stepsTaken: MECHANISM.steps, epsilon });
   await ledger.reserve({ runId: 'other-run', datasetFingerprint: 'b'.repeat(64), datasetLabel: 'other.csv', mechanism: MECHANISM, plannedEpsilon: epsilon, codeVersion: 'test', randomness: 'system' });
+  return ours.entryId;
 }
 
-async function reportWithLedger(privacyDir: string): Promise<string> {
+async function reportWithLedger(privacyDir: string, fixture: Partial<RunFixtureOptions> = {}): Promise<string> {
   const runDir = mkdtempSync(join(tmpdir(), 'genevae-report-'));
-  writeRunFixture(runDir, { nSamples: 40 });
+  writeRunFixture(runDir, { nSamples: 40, ...fixture });
   const ctx = testContext('report', runDir);
   await runReport(ctx, { ...REPORT_DEFAULTS, privacyDir });
   return readFileSync(join(ctx.outputDir, 'index.html'), 'utf8');
@@ -40,11 +41,19 @@ describe('report privacy audit', () => {
 
   it('lists every dataset with its budget', async () => {
     const privacyDir = mkdtempSync(join(tmpdir(), 'genevae-privacy-'));
-    await writeLedger(privacyDir);
-    const html = await reportWithLedger(privacyDir);
+    const entryId = await writeLedger(privacyDir);
+    const html = await reportWithLedger(privacyDir, { ledgerEntryId: entryId });
     expect(html).toContain("cohort.csv <strong>(this run's data)</strong>");
     expect(html).toContain('other.csv');
     expect(html).toContain('<code>test-run</code> <strong>(this run)</strong>');
+  });
+
+  it('tells an earlier training in the directory from a model retrained without DP', async () => {
+    const privacyDir = mkdtempSync(join(tmpdir(), 'genevae-privacy-'));
+    await writeLedger(privacyDir);
+    const html = await reportWithLedger(privacyDir, { dp: false });
+    expect(html).toContain('<code>test-run</code> (an earlier training in this run directory, not the current model)');
+    expect(html).not.toContain('<strong>(this run)</strong>');
   });
 
   it('flags a tampered ledger', async () => {

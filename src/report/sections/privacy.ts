@@ -64,7 +64,7 @@ export async function renderPrivacySection({ data }: SectionContext, audit: Ledg
   }
   parts.push(renderCoverage(enabled, privacy, data.summary('normalize')));
   parts.push('<h3>Membership-inference check</h3>', renderMembership(data.path('train', 'sample_losses.arrow'), enabled === false ? null : privacy));
-  parts.push('<h3>Budget per dataset (ledger audit)</h3>', renderAudit(audit, privacy.string('ledgerEntryId')));
+  parts.push('<h3>Budget per dataset (ledger audit)</h3>', renderAudit(audit, privacy.string('ledgerEntryId'), enabled !== false));
   return { id: 'privacy', title: 'Privacy', status: 'rendered', html: parts.join('\n') };
 }
 
@@ -119,7 +119,7 @@ function renderCoverage(enabled: boolean | null, privacy: Fields<PrivacyFields>,
   );
 }
 
-function renderAudit(audit: LedgerAuditView | null, ledgerEntryId: string | null): string {
+function renderAudit(audit: LedgerAuditView | null, ledgerEntryId: string | null, trainedWithDp: boolean): string {
   if (!audit) return unavailable('Ledger audit', 'no ledger was given to the report');
   const result = audit.result;
   if (!result) return unavailable('Ledger audit', audit.error ?? `the ledger at ${audit.ledgerPath} could not be audited`);
@@ -151,9 +151,12 @@ function renderAudit(audit: LedgerAuditView | null, ledgerEntryId: string | null
     parts.push('<p>No dataset has spent privacy budget in this ledger yet.</p>');
     return parts.join('\n');
   }
-  const isThisRun = (run: RunRecord) => run.runId === audit.runId || (ledgerEntryId !== null && run.entryId === ledgerEntryId);
+  // A run directory can hold entries of earlier trainings (a DP run later rerun with other train
+  // options under the same --run-id). Only the current model's entry is "this run".
+  const isThisRun = (run: RunRecord) => (ledgerEntryId !== null ? run.entryId === ledgerEntryId : trainedWithDp && run.runId === audit.runId);
+  const isThisDirectory = (run: RunRecord) => run.runId === audit.runId;
   const rows = result.budgets.map((budget) => {
-    const ours = budget.runs.some(isThisRun);
+    const ours = budget.runs.some((run) => isThisRun(run) || isThisDirectory(run));
     return [
       `${escapeHtml(budget.label)}${ours ? ' <strong>(this run\'s data)</strong>' : ''}`,
       `<code>${escapeHtml(budget.datasetFingerprint.slice(0, 12))}</code>`,
@@ -185,10 +188,14 @@ function renderAudit(audit: LedgerAuditView | null, ledgerEntryId: string | null
     }),
   );
 
-  const ours = result.budgets.find((budget) => budget.runs.some(isThisRun));
+  const ours = result.budgets.find((budget) => budget.runs.some((run) => isThisRun(run) || isThisDirectory(run)));
   if (ours) {
+    const label = (run: RunRecord) => {
+      if (isThisRun(run)) return ' <strong>(this run)</strong>';
+      return isThisDirectory(run) ? ' (an earlier training in this run directory, not the current model)' : '';
+    };
     const runRows = ours.runs.map((run) => [
-      `<code>${escapeHtml(run.runId)}</code>${isThisRun(run) ? ' <strong>(this run)</strong>' : ''}`,
+      `<code>${escapeHtml(run.runId)}</code>${label(run)}`,
       escapeHtml(run.status),
       escapeHtml(run.reservedAt),
       { html: formatInteger(run.stepsTaken ?? run.mechanism.steps), sort: run.stepsTaken ?? run.mechanism.steps },
