@@ -1,9 +1,9 @@
 /**
  * Model size preset. 'standard' is the MLP VAE the other options describe. 'compact' is the
- * tied linear VAE (probabilistic PCA as a VAE) on a few hundred of the most variable genes, with
- * a Gaussian likelihood on the standardized values: it has about a thousand trainable parameters
- * instead of about half a million, which DP-SGD needs because its noise grows with the square
- * root of the parameter count.
+ * tied linear VAE (probabilistic PCA as a VAE) on at most 256 of the most variable genes, with
+ * a Gaussian likelihood on the standardized values. It has genes x (latent dimensions + 1) +
+ * latent dimensions trainable parameters, a few hundred to a few thousand, instead of about half
+ * a million. DP-SGD needs that, because its noise grows with the square root of the parameter count.
  */
 export type ArchitectureChoice = 'auto' | 'standard' | 'compact';
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { COMPACT_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
+import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
 import { PIPELINE_DEFAULTS } from '../../pipeline/index.js';
 import { runTrain } from '../stages/train.js';
 import { parseChoice, parseInteger, parseIntegerList, parseNumber, pickDefined } from './parse.js';
@@ -24,7 +24,8 @@ export function addTrainOptions(command: Command): Command {
     .option(
       '--architecture <kind>',
       `model size: standard (the MLP VAE the options below describe), compact (tied linear VAE on the most variable genes, ` +
-        `about a thousand parameters, for DP), or auto (compact with DP, standard without) (default: ${d.architecture})`,
+        `a few hundred to a few thousand parameters), or auto (compact with DP, and without DP up to ${COMPACT_AUTO_MAX_SAMPLES} ` +
+        `training samples; standard otherwise) (default: ${d.architecture})`,
       parseChoice(['auto', 'standard', 'compact'] as const),
     )
     .option(
