@@ -379,7 +379,8 @@ function comparePca(
     warnings.push(
       `the latents predict the labels less well than ${result.nComponents} principal components of the genes ` +
         `(logistic regression, balanced accuracy ${result.latent.balancedAccuracy.mean.toFixed(3)} against ` +
-        `${result.pca.balancedAccuracy.mean.toFixed(3)} on the same folds)`,
+        `${result.pca.balancedAccuracy.mean.toFixed(3)} on the same folds; corrected t-test p = ${result.test.pValue.toFixed(3)}, ` +
+        `${result.test.verdict === 'worse' ? 'significant' : 'not significant'} at the ${result.test.alpha} level)`,
     );
   }
   return { result, skipped: null };

@@ -129,13 +129,17 @@ describe('runReport', () => {
     expect(html).toContain('Latents against principal components');
     expect(html).toMatch(/top \d+ principal components of the scaled genes \(as many as latent dimensions\)/);
     expect(html).toMatch(/The latents score 0\.05\d* lower in balanced accuracy/);
-    expect(html).toContain('Latents − components: −0.050 ± 0.020 (corrected t = −2.50 on 14 degrees of freedom, p = 0.025): worse');
+    expect(html).toContain('(latents − components: −0.050 ± 0.020 (corrected t = −2.50 on 14 degrees of freedom, p = 0.025): worse, mean ± standard error');
+    expect(html).toContain('The model keeps less of the label signal than a linear summary of the genes.');
   });
 
   it('tests the ensembles against the best learner', async () => {
     const { html } = await reportFor({ nSamples: 60 });
     expect(html).toContain('<code>voting</code> − <code>logistic</code>: +0.020 ± 0.015 (corrected t = 1.33 on 14 degrees of freedom, p = 0.204): no significant difference');
     expect(html).toContain('<code>stacking</code> − <code>logistic</code>: +0.030 ± 0.010 (corrected t = 3.00 on 14 degrees of freedom, p = 0.012): better');
+    expect(html).toContain('≥ best, not significant');
+    expect(html).toContain('≥ best, significantly better');
+    expect(html).toContain('two-sided at the 0.05 level');
   });
 
   it('uses the given title', async () => {

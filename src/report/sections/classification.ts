@@ -84,7 +84,7 @@ export async function renderClassificationSection({ data }: SectionContext): Pro
     parts.push(renderCallout('info', 'Settings for a large cohort', renderList(scalingNotes.map(escapeHtml))));
   }
 
-  parts.push('<h3>Scores per model</h3>', renderScores(models, summary.object('ensembleAtLeastBest')));
+  parts.push('<h3>Scores per model</h3>', renderScores(models, summary.object('ensembleAtLeastBest'), summary.object('ensembleComparison')));
   parts.push(renderEnsembleComparison(summary.object('ensembleComparison')));
   parts.push(renderPcaBaseline(summary.object<NonNullable<ClassifySummary['pcaBaseline']>>('pcaBaseline'), summary.string('pcaBaselineSkipped')));
   const best = pickBest(models, summary.string('ensemble'));
@@ -144,10 +144,21 @@ function renderLeakage(validation: Fields<NonNullable<ClassifySummary['validatio
   );
 }
 
-function renderScores(models: ModelView[], atLeastBest: Fields): string {
+/** Tag after an ensemble's name: its mean against the best learner's, and the paired test's verdict when recorded. */
+function bestTag(atLeastBest: boolean | null, comparison: Fields<PairedComparison> | null): string {
+  if (atLeastBest === null) return '';
+  const verdict = comparison?.string('verdict') ?? null;
+  let tested = '';
+  if (verdict === 'no significant difference') tested = ', not significant';
+  else if (verdict !== null) tested = `, significantly ${verdict}`;
+  if (atLeastBest) return ` <span class="yes" title="mean balanced accuracy at least the best single learner's">≥ best${tested}</span>`;
+  return ` <span class="no" title="mean balanced accuracy below the best single learner's">&lt; best${tested}</span>`;
+}
+
+function renderScores(models: ModelView[], atLeastBest: Fields, comparisons: Fields): string {
   const rows = models.map((model) => [
     `<code>${escapeHtml(model.name)}</code>` +
-      (atLeastBest.boolean(model.name) === true ? ' <span class="yes" title="mean balanced accuracy at least the best single learner">≥ best</span>' : atLeastBest.boolean(model.name) === false ? ' <span class="no" title="mean balanced accuracy below the best single learner">&lt; best</span>' : ''),
+      bestTag(atLeastBest.boolean(model.name), comparisons.has(model.name) ? comparisons.object<PairedComparison>(model.name) : null),
     ...SCORES.map(({ key }) => {
       const { mean, sd } = scoreOf(model.report, key);
       return { html: formatMeanSpread(mean, sd), sort: mean ?? -Infinity };
@@ -178,6 +189,25 @@ function fixed(value: number | null, decimals: number, signed = false): string {
   return signed ? `+${digits}` : digits;
 }
 
+/** Describes the latents-against-components difference, with the paired test deciding whether it is more than noise. */
+function pcaVerdictText(difference: number | null, test: Fields<PairedComparison> | null): string {
+  if (difference === null) return '';
+  const direction = difference < 0 ? `${formatNumber(-difference, 3)} lower` : `${formatNumber(difference, 3)} higher`;
+  if (!test) {
+    return difference < 0
+      ? `The latents score ${direction} in balanced accuracy: the model keeps less of the label signal than a linear summary of the genes.`
+      : `The latents score ${direction} in balanced accuracy.`;
+  }
+  const verdict = test.string('verdict');
+  let reading = 'The difference is within the spread over the folds, so it does not show that either representation carries more of the label signal.';
+  if (verdict === 'worse') reading = 'The model keeps less of the label signal than a linear summary of the genes.';
+  if (verdict === 'better') reading = 'The latents carry more of the label signal than a linear summary of the genes.';
+  return (
+    ` The latents score ${direction} in balanced accuracy (latents − components: ${describeComparison(test)}, ` +
+    `mean ± standard error, corrected resampled t-test, two-sided at the ${fixed(test.number('alpha'), 2)} level). ${reading}`
+  );
+}
+
 /** Renders each ensemble's paired comparison with the best single learner. */
 function renderEnsembleComparison(comparisons: Fields): string {
   const names = (['voting', 'stacking'] as const).filter((name) => comparisons.has(name));
@@ -186,10 +216,12 @@ function renderEnsembleComparison(comparisons: Fields): string {
     const comparison = comparisons.object<PairedComparison & { reference: string }>(name);
     return `<code>${name}</code> − <code>${escapeHtml(comparison.string('reference') ?? '?')}</code>: ${describeComparison(comparison)}`;
   });
+  const alpha = comparisons.object<PairedComparison>(names[0]).number('alpha');
   return (
     renderList(items) +
-    '<p class="note">Balanced accuracy of each ensemble minus the best single learner, paired over the same test folds, with the corrected resampled ' +
-    't-test (Nadeau and Bengio), whose variance accounts for the overlap of the folds\' training sets. The best learner is the one that scored ' +
+    '<p class="note">Balanced accuracy of each ensemble minus the best single learner, paired over the same test folds: mean difference ± its ' +
+    "standard error, with the corrected resampled t-test (Nadeau and Bengio), whose variance accounts for the overlap of the folds' training sets. " +
+    `The verdict is two-sided at the ${fixed(alpha, 2)} level. The best learner is the one that scored ` +
     'highest on these same folds, so a small shortfall against it is expected by chance alone.</p>'
   );
 }
@@ -215,12 +247,7 @@ function renderPcaBaseline(baseline: Fields<NonNullable<ClassifySummary['pcaBase
     }) +
     `<p class="note">The same logistic regression on the same folds. The principal components come from the cluster stage's PCA baseline, ` +
     'fitted on every sample without labels and outside differential privacy. ' +
-    (difference === null
-      ? ''
-      : difference < 0
-        ? `The latents score ${formatNumber(-difference, 3)} lower in balanced accuracy: the model keeps less of the label signal than a linear summary of the genes.`
-        : `The latents score ${formatNumber(difference, 3)} higher in balanced accuracy.`) +
-    (baseline.has('test') ? ` Latents − components: ${describeComparison(baseline.object<PairedComparison>('test'))}.` : '') +
+    pcaVerdictText(difference, baseline.has('test') ? baseline.object<PairedComparison>('test') : null) +
     '</p>'
   );
 }
