@@ -133,6 +133,15 @@ describe('runReport', () => {
     expect(html).toContain('The model keeps less of the label signal than a linear summary of the genes.');
   });
 
+  it('tabulates the resolution scan of both spaces', async () => {
+    const { html } = await reportFor({ nSamples: 60 });
+    expect(html).toContain('Choice of the Louvain resolution');
+    expect(html).toContain('Louvain at each resolution scanned');
+    expect(html).toContain('PCA silhouette');
+    expect(html).toContain('values at different resolutions are not comparable');
+    expect(html).not.toContain('at the edge of the scanned range');
+  });
+
   it('tests the ensembles against the best learner', async () => {
     const { html } = await reportFor({ nSamples: 60 });
     expect(html).toContain('<code>voting</code> − <code>logistic</code>: +0.020 ± 0.015 (corrected t = 1.33 on 14 degrees of freedom, p = 0.204): no significant difference');

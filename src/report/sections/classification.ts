@@ -192,7 +192,7 @@ function fixed(value: number | null, decimals: number, signed = false): string {
 /** Describes the latents-against-components difference, with the paired test deciding whether it is more than noise. */
 function pcaVerdictText(difference: number | null, test: Fields<PairedComparison> | null): string {
   if (difference === null) return '';
-  const direction = difference < 0 ? `${formatNumber(-difference, 3)} lower` : `${formatNumber(difference, 3)} higher`;
+  const direction = difference < 0 ? `${fixed(-difference, 3)} lower` : `${fixed(difference, 3)} higher`;
   if (!test) {
     return difference < 0
       ? `The latents score ${direction} in balanced accuracy: the model keeps less of the label signal than a linear summary of the genes.`

@@ -206,21 +206,39 @@ async function renderResolutionCriterion(summary: Fields<ClusterSummary>): Promi
   const baselineChosen = chosenOn(baselineCurve, baselineResolution);
   const singles = curve.filter((p) => p.number('nClusters') === 1).map((p) => formatNumber(p.number('resolution')));
   const subsample = louvain.number('silhouetteSamples');
+  const silhouetteText = (p: Fields<ResolutionCurvePoint> | undefined) =>
+    !p || p.number('silhouette') === null || p.number('silhouette') === -1 ? NOT_AVAILABLE : formatNumber(p.number('silhouette'), 3);
+  const columns: Column[] = [
+    { label: 'resolution', numeric: true },
+    { label: 'latent clusters', numeric: true },
+    { label: 'latent silhouette', numeric: true, title: 'mean silhouette in the latent space; none for a single cluster' },
+    { label: 'latent modularity', numeric: true, title: 'modularity with this resolution; values at different resolutions are not comparable' },
+  ];
+  if (baselineCurve.length > 0) {
+    columns.push({ label: 'PCA clusters', numeric: true }, { label: 'PCA silhouette', numeric: true, title: 'mean silhouette in the principal-component space' });
+  }
   const table = renderTable({
-    caption: 'Louvain on the latents at each resolution scanned',
-    columns: [
-      { label: 'resolution', numeric: true },
-      { label: 'clusters', numeric: true },
-      { label: 'silhouette', numeric: true, title: 'mean silhouette in the latent space; none for a single cluster' },
-      { label: 'modularity', numeric: true },
-    ],
-    rows: curve.map((p) => [
-      formatNumber(p.number('resolution')),
-      formatInteger(p.number('nClusters')),
-      p.number('silhouette') === -1 ? NOT_AVAILABLE : formatNumber(p.number('silhouette'), 3),
-      formatNumber(p.number('modularity'), 3),
-    ]),
+    caption: 'Louvain at each resolution scanned',
+    columns,
+    rows: curve.map((p) => {
+      const row = [formatNumber(p.number('resolution')), formatInteger(p.number('nClusters')), silhouetteText(p), formatNumber(p.number('modularity'), 3)];
+      if (baselineCurve.length > 0) {
+        const pca = baselineCurve.find((q) => q.number('resolution') === p.number('resolution'));
+        row.push(pca ? formatInteger(pca.number('nClusters')) : NOT_AVAILABLE, silhouetteText(pca));
+      }
+      return row;
+    }),
   });
+  const scanned = curve.map((p) => p.number('resolution')).filter((r): r is number => r !== null);
+  const atEdge = (value: number | null) => value !== null && scanned.length > 1 && (value === Math.min(...scanned) || value === Math.max(...scanned));
+  const edges = [
+    atEdge(resolution) ? `the latents' choice (${formatNumber(resolution)})` : null,
+    baselineChosen && atEdge(baselineResolution) ? `the PCA baseline's choice (${formatNumber(baselineResolution)})` : null,
+  ].filter((text): text is string => text !== null);
+  const edgeSubject = edges.join(' and ');
+  const edgeNote = edges.length
+    ? ` ${edgeSubject.charAt(0).toUpperCase()}${edgeSubject.slice(1)} ${edges.length > 1 ? 'are' : 'is'} at the edge of the scanned range, so a resolution beyond it might score higher (widen <code>--resolutions</code> to check).`
+    : '';
   const figure = silhouette.length
     ? await renderFigure(
         'resolution-silhouette',
@@ -230,10 +248,15 @@ async function renderResolutionCriterion(summary: Fields<ClusterSummary>): Promi
           (baselineChosen ? `; the PCA baseline chose ${formatNumber(baselineChosen.number('resolution'))} (${formatInteger(baselineChosen.number('nClusters'))} clusters)` : '') +
           '. The highest silhouette wins, as for k-means; ties go to the lower resolution.' +
           (singles.length ? ` At resolution ${singles.join(', ')} the latents formed a single cluster, which has no silhouette.` : '') +
+          edgeNote +
           (subsample !== null && subsample < (summary.number('nSamples') ?? Infinity) ? ` Silhouettes are computed on a seeded subsample of ${formatInteger(subsample)} samples.` : ''),
       )
     : '';
-  return `<div class="row">${figure}</div>${table}`;
+  return (
+    `<div class="row">${figure}</div>${table}` +
+    '<p class="note">Silhouette rewards compact, well-separated clusters and says nothing about whether a cluster would reappear in new data: ' +
+    'read the choice together with the stability columns of each clustering below. The latents and the PCA baseline may settle on different numbers of clusters, which the agreement table compares as they are.</p>'
+  );
 }
 
 function parametersText(clustering: Fields<ClusteringReport>): string {
