@@ -20,9 +20,12 @@ export interface MembershipResult {
   aucHigh: number;
   /** Largest TPR - FPR over loss thresholds (membership advantage); an optimistic in-sample value. */
   advantage: number;
-  /** Largest true-positive rate with false-positive rate at most 1% and 10%. */
-  tprAtFpr1: number;
-  tprAtFpr10: number;
+  /**
+   * Largest true-positive rate with false-positive rate at most 1% and 10%; null when there are
+   * too few held-out samples to tell that rate from zero (fewer than 100 and 10).
+   */
+  tprAtFpr1: number | null;
+  tprAtFpr10: number | null;
   /** Largest AUC any attack on one sample's membership can reach under (epsilon, delta)-DP; null without DP. */
   dpAucBound: number | null;
   summary: string;
@@ -79,8 +82,8 @@ export function membershipInference(
     aucLow: Math.max(0, auc - half),
     aucHigh: Math.min(1, auc + half),
     advantage: Math.max(0, ...curve.map(([fpr, tpr]) => tpr - fpr)),
-    tprAtFpr1: Math.max(0, ...curve.filter(([fpr]) => fpr <= 0.01).map(([, tpr]) => tpr)),
-    tprAtFpr10: Math.max(0, ...curve.filter(([fpr]) => fpr <= 0.1).map(([, tpr]) => tpr)),
+    tprAtFpr1: nonMembers >= 100 ? Math.max(0, ...curve.filter(([fpr]) => fpr <= 0.01).map(([, tpr]) => tpr)) : null,
+    tprAtFpr10: nonMembers >= 10 ? Math.max(0, ...curve.filter(([fpr]) => fpr <= 0.1).map(([, tpr]) => tpr)) : null,
     dpAucBound: dp ? dpAucBound(dp.epsilon, dp.delta) : null,
   };
   return { ...result, summary: describeMembership(result) };
@@ -153,7 +156,8 @@ export function describeMembership(r: MembershipNumbers): string {
   if (r.aucLow > 0.5) {
     lines.push(
       `The interval lies above 0.5: the model fits its training samples measurably better than held-out ones, so its ` +
-        `losses reveal something about who was in the training set (best TPR at 1% FPR: ${(100 * r.tprAtFpr1).toFixed(1)}%).`,
+        `losses reveal something about who was in the training set` +
+        (r.tprAtFpr1 === null ? '.' : ` (best TPR at 1% FPR: ${(100 * r.tprAtFpr1).toFixed(1)}%).`),
     );
   } else {
     lines.push(
@@ -161,7 +165,12 @@ export function describeMembership(r: MembershipNumbers): string {
         'A weak attack finding nothing is not proof of privacy; the differential privacy guarantee is the bound that holds against every attack.',
     );
   }
-  if (r.dpAucBound !== null) {
+  if (r.dpAucBound !== null && r.dpAucBound >= 0.995) {
+    lines.push(
+      `The run's epsilon bounds any attack on a single sample's membership only at AUC ${r.dpAucBound.toFixed(3)}, ` +
+        'so at this epsilon the guarantee rules out almost no single attack; it bounds them meaningfully only at a much smaller epsilon.',
+    );
+  } else if (r.dpAucBound !== null) {
     lines.push(`The run's epsilon limits any attack on a single sample's membership to AUC ${r.dpAucBound.toFixed(3)} at most.`);
   }
   return lines.join('\n');

@@ -60,8 +60,27 @@ describe('membershipInference', () => {
   it('gives AUC 1 for perfectly separated losses', () => {
     const result = membershipInference([1, 2, 3, 10, 11, 12], [true, true, true, false, false, false]);
     expect(result.auc).toBe(1);
-    expect(result.tprAtFpr1).toBe(1);
     expect(result.advantage).toBe(1);
+  });
+
+  it('leaves the low false-positive rates out with few held-out samples', () => {
+    const result = membershipInference([1, 2, 3, 10, 11, 12], [true, true, true, false, false, false]);
+    expect(result.tprAtFpr1).toBeNull();
+    expect(result.tprAtFpr10).toBeNull();
+  });
+
+  it('measures the low false-positive rates with enough held-out samples', () => {
+    const losses = [...Array.from({ length: 100 }, (_, i) => i), ...Array.from({ length: 100 }, (_, i) => 1000 + i)];
+    const isMember = losses.map((_, i) => i < 100);
+    const result = membershipInference(losses, isMember);
+    expect(result.tprAtFpr1).toBe(1);
+    expect(result.tprAtFpr10).toBe(1);
+  });
+
+  it('says a bound near AUC 1 rules out almost nothing', () => {
+    const { losses, isMember } = syntheticLosses(100, 100, 0);
+    const result = membershipInference(losses, isMember, { epsilon: 8, delta: 1e-5 });
+    expect(result.summary).toMatch(/rules out almost no single attack/);
   });
 
   it('states the DP bound when epsilon is given', () => {

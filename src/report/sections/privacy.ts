@@ -119,6 +119,11 @@ function renderCoverage(enabled: boolean | null, privacy: Fields<PrivacyFields>,
   );
 }
 
+/** A true-positive rate, or why it was not measured: telling a false-positive rate of 1 / minimum from zero needs that many held-out samples. */
+function tprText(value: number | null, minimum: number): string {
+  return value === null ? `not measured (fewer than ${minimum} held-out samples)` : formatNumber(value, 3);
+}
+
 function renderAudit(audit: LedgerAuditView | null, ledgerEntryId: string | null, trainedWithDp: boolean): string {
   if (!audit) return unavailable('Ledger audit', 'no ledger was given to the report');
   const result = audit.result;
@@ -254,7 +259,10 @@ function renderMembership(path: string, privacy: Fields<PrivacyFields> | null): 
     ['attack', 'loss threshold: a sample whose loss under the trained model is low is guessed to have been in training'],
     ['training (members) / held-out (non-members) samples', `${formatInteger(result.members)} / ${formatInteger(result.nonMembers)}`],
     ['AUC (0.5 is a coin flip)', `${formatNumber(result.auc, 3)} (95% CI ${formatNumber(result.aucLow, 3)} to ${formatNumber(result.aucHigh, 3)})`],
-    ['true-positive rate at 1% / 10% false positives', `${formatNumber(result.tprAtFpr1, 3)} / ${formatNumber(result.tprAtFpr10, 3)}`],
+    [
+      'true-positive rate at 1% / 10% false positives',
+      `${tprText(result.tprAtFpr1, 100)} / ${tprText(result.tprAtFpr10, 10)}`,
+    ],
     ['largest AUC any attack can reach under this run\'s (ε, δ)', result.dpAucBound === null ? 'no bound: trained without DP' : formatNumber(result.dpAucBound, 3)],
   ];
   return renderFacts(facts) + `<p>${escapeHtml(result.summary)}</p>`;
