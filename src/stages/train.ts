@@ -630,7 +630,11 @@ function learnedLittleWarning(comparison: UntrainedComparison, dp: boolean): str
     `training closed only ${(100 * Math.max(0, comparison.gapClosed)).toFixed(0)}% of the gap between the untrained model and the principal components: the latents explain ` +
     `${(100 * comparison.trainedExplainedVariance).toFixed(1)}% of the model genes' variance against ${(100 * comparison.untrainedExplainedVariance).toFixed(1)}% untrained ` +
     `and ${(100 * comparison.pcaExplainedVariance).toFixed(1)}% for as many principal components; ` +
-    `${cause}structure in the latents may come from the choice of genes and the random initial weights rather than from training`
+    `${cause}structure in the latents may come from the choice of genes and the random initial weights rather than from training` +
+    (dp
+      ? '. DP-SGD learns more with more training samples or a larger --target-epsilon; ' +
+        "'genevae privacy noise' shows the noise a setting needs before any budget is spent"
+      : '')
   );
 }
 
