@@ -15,7 +15,7 @@ export interface ClusterOptions {
   /**
    * Louvain resolution; higher gives more, smaller clusters. 'auto' runs Louvain at each of
    * `resolutions` and keeps the partition with the highest mean silhouette, the rule that picks
-   * k for k-means; the PCA baseline chooses its own the same way. Default 'auto'.
+   * k for k-means. The PCA baseline chooses its own resolution the same way. Default 'auto'.
    */
   resolution: number | 'auto';
   /** Resolutions 'auto' chooses from. Default 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2. */

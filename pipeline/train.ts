@@ -143,10 +143,10 @@ export const TRAIN_DEFAULTS: TrainOptions = {
 /** Values of the 'auto' batch size, epochs and learning rate for the standard model. */
 /**
  * Largest training split for which 'auto' takes the compact model without DP. On the demo cohort
- * and four public cohorts of 57 to 630 training samples, the standard model's half a million
- * parameters clustered the latents worse than the compact model did, and on three of the five
- * worse than PCA; the compact model matched or beat it (see docs/training.md). Single-cell cohorts
- * of thousands of cells are where a nonlinear count model like scVI's pays off.
+ * and four public cohorts of 57 to 630 training samples, the standard model (up to half a million
+ * parameters) clustered the latents worse than the compact model did. The compact model matched
+ * or beat it, with the numbers in docs/training.md. Single-cell cohorts of thousands of cells are
+ * where a nonlinear count model like scVI's pays off.
  * NOTE: the bound is an estimate: no cohort between 630 and 50,000 samples was measured.
  */
 export const COMPACT_AUTO_MAX_SAMPLES = 1000;

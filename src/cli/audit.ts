@@ -27,7 +27,7 @@ export interface RunAudit {
   entries: RunRecord[];
   /** Ledger entry of the run's current model; null when it was trained without DP (or before entries were recorded). */
   currentEntryId: string | null;
-  /** Whether the current model was trained with DP; null when the train summary does not say. */
+  /** Whether the current model was trained with DP; null when the train summary lacks the field. */
   trainedWithDp: boolean | null;
   problems: string[];
   membership: MembershipResult | null;
@@ -73,7 +73,7 @@ export function auditRun(runDir: string, ledger: AuditResult): RunAudit {
   }
 
   // The attack is bounded by the current model's entry. Entries of earlier trainings in the same
-  // run directory (say, a DP run rerun with --no-dp) say nothing about the model now on disk.
+  // run directory (for example a DP run rerun with --no-dp) do not bound the model now on disk.
   const trainedWithDp = typeof summary?.privacy?.dp === 'boolean' ? summary.privacy.dp : null;
   const finalized = entries.filter((r) => r.status === 'finalized');
   let current: RunRecord | undefined;

@@ -33,24 +33,24 @@ export function parseChoice<T extends string>(choices: readonly T[]) {
   };
 }
 
-/** Comma-separated positive integers, e.g. `--hidden-dims 256,128`. */
-export function parseIntegerList(raw: string): number[] {
+/** Splits a comma-separated list and checks every value, naming `kind` in the error. */
+function parseList(raw: string, valid: (value: number) => boolean, kind: string): number[] {
   const parts = raw.split(',').map((part) => part.trim());
   const values = parts.map(Number);
-  if (parts.some((part) => part === '') || values.some((v) => !Number.isInteger(v) || v <= 0)) {
-    throw new InvalidArgumentError(`expected comma-separated positive integers, got '${raw}'.`);
+  if (parts.some((part) => part === '') || !values.every(valid)) {
+    throw new InvalidArgumentError(`expected comma-separated ${kind}, got '${raw}'.`);
   }
   return values;
 }
 
+/** Comma-separated positive integers, e.g. `--hidden-dims 256,128`. */
+export function parseIntegerList(raw: string): number[] {
+  return parseList(raw, (v) => Number.isInteger(v) && v > 0, 'positive integers');
+}
+
 /** Comma-separated positive numbers, e.g. `--resolutions 0.5,1,2`. */
 export function parseNumberList(raw: string): number[] {
-  const parts = raw.split(',').map((part) => part.trim());
-  const values = parts.map(Number);
-  if (parts.some((part) => part === '') || values.some((v) => !Number.isFinite(v) || v <= 0)) {
-    throw new InvalidArgumentError(`expected comma-separated positive numbers, got '${raw}'.`);
-  }
-  return values;
+  return parseList(raw, (v) => Number.isFinite(v) && v > 0, 'positive numbers');
 }
 
 /** Collects a repeatable option into an array: `--exclude-columns a --exclude-columns b`. */

@@ -162,7 +162,7 @@ describe('runClassify', () => {
     expect(summary.scaling.svmFinalTrainedOn).toBe(90);
   });
 
-  it('repeats ten times on small cohorts, three on middling ones and once above the auto limit', () => {
+  it('resolves auto repeats by cohort size', () => {
     expect(resolveRepeats('auto', 500)).toBe(10);
     expect(resolveRepeats('auto', 501)).toBe(3);
     expect(resolveRepeats('auto', 10_000)).toBe(3);

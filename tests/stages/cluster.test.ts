@@ -37,7 +37,7 @@ describe('cluster stage', () => {
     expect(inertias[1]).toBeLessThan(inertias[0]);
   });
 
-  it('chooses the Louvain resolution by silhouette on the latents and on the PCA baseline', async () => {
+  it('chooses Louvain resolution by silhouette', async () => {
     const { summary } = await clusterBlobs('all', 0, { ...FAST, resolution: 'auto', resolutions: [0.2, 1, 3] });
     expect(summary.louvain.choice).toBe('auto');
     expect(summary.louvain.curve!.map((point) => point.resolution)).toEqual([0.2, 1, 3]);

@@ -119,7 +119,7 @@ function renderCoverage(enabled: boolean | null, privacy: Fields<PrivacyFields>,
   );
 }
 
-/** A true-positive rate, or why it was not measured: telling a false-positive rate of 1 / minimum from zero needs that many held-out samples. */
+/** Formats a true-positive rate, or why it was not measured: a false-positive rate of 1 / minimum needs that many held-out samples. */
 function tprText(value: number | null, minimum: number): string {
   return value === null ? `not measured (fewer than ${minimum} held-out samples)` : formatNumber(value, 3);
 }
