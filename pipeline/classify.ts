@@ -9,8 +9,8 @@ export interface ClassifyOptions {
    * Repeats of the cross-validation with different seeds. 'auto' repeats 10 times up to
    * AUTO_MANY_REPEATS_MAX_SAMPLES labelled samples, 3 times up to AUTO_REPEATS_MAX_SAMPLES and
    * once above. On small cohorts a test fold has a few dozen samples, so the fold-to-fold
-   * spread is wide and three repeats leave the comparison of two models to chance; there a
-   * repeat takes about a second. Above AUTO_REPEATS_MAX_SAMPLES each test fold alone contains
+   * spread is wide and three repeats leave the comparison of two models to chance. A repeat
+   * there takes about a second. Above AUTO_REPEATS_MAX_SAMPLES each test fold alone contains
    * thousands of samples and a repeat takes minutes. Default 'auto'.
    */
   repeats: number | 'auto';

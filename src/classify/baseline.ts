@@ -37,7 +37,7 @@ export function pcaClassifierBaseline(
 ): PcaClassifierBaseline {
   const latentScores = latentCv.foldScores.logistic;
   if (!latentScores) throw new Error('the PCA baseline requires the logistic regression among the learners, which the caller checks');
-  const folds = latentCv.assignments[0].reduce((most, fold) => Math.max(most, fold), 0) + 1;
+  const folds = latentCv.assignments[0].reduce((largest, fold) => Math.max(largest, fold), 0) + 1;
   const cv = crossValidate(
     pca,
     y,

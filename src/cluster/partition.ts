@@ -1,7 +1,7 @@
 import type { DenseMatrix } from '../matrix/dense.js';
 import { takeRows } from '../matrix/dense.js';
 import type { Rng } from '../util/rng.js';
-import { louvainCommunities, umapConnectivities } from './graph.js';
+import { louvainCommunities, umapConnectivities, type WeightedEdges } from './graph.js';
 import { fitKmeans, scanKmeans, type KmeansScan } from './kmeans.js';
 import { nearestNeighbors, type NeighborGraph } from './neighbors.js';
 import { scanResolutions, type ResolutionScan } from './resolution.js';
@@ -48,6 +48,11 @@ export function truncateNeighbors(graph: NeighborGraph, k: number): NeighborGrap
   return { ...graph, k, indices, distances };
 }
 
+/** Returns the weighted clustering graph: UMAP connectivities of the first graphNeighbors neighbours. */
+function clusteringGraph(neighbors: NeighborGraph, settings: PartitionSettings): WeightedEdges {
+  return umapConnectivities(truncateNeighbors(neighbors, settings.graphNeighbors));
+}
+
 /** Louvain clusters of the samples from their kNN graph, at one resolution. */
 export function graphClusters(
   points: DenseMatrix,
@@ -56,8 +61,7 @@ export function graphClusters(
   rng: Rng,
 ): { labels: Int32Array; modularity: number } {
   const neighbors = nearestNeighbors(points, Math.min(settings.graphNeighbors, points.nRows), settings.exactNeighborsMaxSamples, rng.fork('neighbors'));
-  const edges = umapConnectivities(truncateNeighbors(neighbors, settings.graphNeighbors));
-  return louvainCommunities(edges, resolution, rng.fork('louvain'));
+  return louvainCommunities(clusteringGraph(neighbors, settings), resolution, rng.fork('louvain'));
 }
 
 /** Louvain on a precomputed kNN graph: at the fixed resolution, or the best of a resolution scan. */
@@ -67,7 +71,7 @@ function louvainPartition(
   settings: PartitionSettings,
   rng: Rng,
 ): Pick<SpacePartitions, 'louvain' | 'modularity' | 'resolution' | 'resolutionScan'> {
-  const edges = umapConnectivities(truncateNeighbors(neighbors, settings.graphNeighbors));
+  const edges = clusteringGraph(neighbors, settings);
   if (settings.resolution !== 'auto') {
     const result = louvainCommunities(edges, settings.resolution, rng.fork('louvain'));
     return { louvain: result.labels, modularity: result.modularity, resolution: settings.resolution, resolutionScan: null };

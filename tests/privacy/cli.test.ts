@@ -31,6 +31,27 @@ async function run(...args: string[]): Promise<string> {
 
 afterEach(() => vi.restoreAllMocks());
 
+/**
+ * Writes a ledger with one finalized entry for `runId`, and a run directory of that id holding
+ * per-sample losses and, when given, a train summary.
+ */
+async function ledgerAndRun(runId: string, trainSummary?: unknown): Promise<{ dir: string; runDir: string }> {
+  const dir = temporaryPrivacyDir();
+  const ledger = new PrivacyLedger(dir);
+  const { entryId } = await ledger.reserve(reservation({ runId }));
+  await ledger.finalize(entryId, { stepsTaken: 200, epsilon: testEpsilon() });
+  const runDir = mkdtempSync(join(tmpdir(), 'genevae-run-'));
+  writeFileSync(join(runDir, 'manifest.json'), JSON.stringify({ runId }));
+  mkdirSync(join(runDir, '03-train'));
+  if (trainSummary !== undefined) writeFileSync(join(runDir, '03-train', 'summary.json'), JSON.stringify({ summary: trainSummary }));
+  writeFrame(join(runDir, '03-train', 'sample_losses.arrow'), {
+    sample_id: ['a', 'b', 'c', 'd'],
+    split: ['train', 'train', 'validation', 'validation'],
+    loss: Float64Array.from([1, 3, 2, 4]),
+  });
+  return { dir, runDir };
+}
+
 describe('genevae privacy epsilon', () => {
   it('prints epsilon as JSON', async () => {
     const out = await run('privacy', 'epsilon', '--sampling-rate', '0.01', '--noise-multiplier', '0.7', '--steps', '120', '--delta', '1e-5', '--json');
@@ -122,18 +143,7 @@ describe('genevae audit', () => {
   });
 
   it('audits a run with its membership attack', async () => {
-    const dir = temporaryPrivacyDir();
-    const ledger = new PrivacyLedger(dir);
-    const { entryId } = await ledger.reserve(reservation({ runId: 'demo-run' }));
-    await ledger.finalize(entryId, { stepsTaken: 200, epsilon: testEpsilon() });
-    const runDir = mkdtempSync(join(tmpdir(), 'genevae-run-'));
-    writeFileSync(join(runDir, 'manifest.json'), JSON.stringify({ runId: 'demo-run' }));
-    mkdirSync(join(runDir, '03-train'));
-    writeFrame(join(runDir, '03-train', 'sample_losses.arrow'), {
-      sample_id: ['a', 'b', 'c', 'd'],
-      split: ['train', 'train', 'validation', 'validation'],
-      loss: Float64Array.from([1, 3, 2, 4]),
-    });
+    const { dir, runDir } = await ledgerAndRun('demo-run');
     const out = await run('audit', '--privacy-dir', dir, '--run', runDir);
     expect(out).toMatch(/Run demo-run/);
     expect(out).toMatch(/finalized: epsilon/);
@@ -141,19 +151,7 @@ describe('genevae audit', () => {
   });
 
   it('does not bound a model retrained without DP by an earlier entry', async () => {
-    const dir = temporaryPrivacyDir();
-    const ledger = new PrivacyLedger(dir);
-    const { entryId } = await ledger.reserve(reservation({ runId: 'retrained' }));
-    await ledger.finalize(entryId, { stepsTaken: 200, epsilon: testEpsilon() });
-    const runDir = mkdtempSync(join(tmpdir(), 'genevae-run-'));
-    writeFileSync(join(runDir, 'manifest.json'), JSON.stringify({ runId: 'retrained' }));
-    mkdirSync(join(runDir, '03-train'));
-    writeFileSync(join(runDir, '03-train', 'summary.json'), JSON.stringify({ summary: { privacy: { dp: false, ledgerEntryId: null } } }));
-    writeFrame(join(runDir, '03-train', 'sample_losses.arrow'), {
-      sample_id: ['a', 'b', 'c', 'd'],
-      split: ['train', 'train', 'validation', 'validation'],
-      loss: Float64Array.from([1, 3, 2, 4]),
-    });
+    const { dir, runDir } = await ledgerAndRun('retrained', { privacy: { dp: false, ledgerEntryId: null } });
     const out = await run('audit', '--privacy-dir', dir, '--run', runDir);
     expect(out).toMatch(/an earlier training in this run directory, not the current model/);
     expect(out).toMatch(/the current model was trained without DP/);

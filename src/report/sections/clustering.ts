@@ -192,20 +192,43 @@ async function renderResolutionCriterion(summary: Fields<ClusterSummary>): Promi
   if (louvain.string('choice') !== 'auto' || curve.length === 0) {
     return `<p>Louvain ran at the fixed resolution ${formatNumber(resolution)} (<code>--resolution</code>), on the latents and on the PCA baseline.</p>`;
   }
-  const baseline = summary.object<NonNullable<ClusterSummary['baseline']>>('baseline');
-  const baselineCurve = baseline.records<ResolutionCurvePoint>('resolutionCurve');
+
+  const baselineCurve = summary.object<NonNullable<ClusterSummary['baseline']>>('baseline').records<ResolutionCurvePoint>('resolutionCurve');
+  const pcaLouvain = summary.records<ClusteringReport>('clusterings').find((c) => c.string('column') === 'pca_louvain');
+  const baselineResolution = pcaLouvain?.object<ClusteringReport['parameters']>('parameters').number('resolution') ?? null;
+  const chosenOn = (points: Fields<ResolutionCurvePoint>[], value: number | null) => points.find((p) => p.number('resolution') === value);
+  const latentChosen = chosenOn(curve, resolution);
+  const baselineChosen = chosenOn(baselineCurve, baselineResolution);
+  const singles = curve.filter((p) => p.number('nClusters') === 1).map((p) => formatNumber(p.number('resolution')));
+  const subsample = louvain.number('silhouetteSamples');
+
   const rows = (points: Fields<ResolutionCurvePoint>[], series: string) =>
     points
       .filter((p) => p.number('resolution') !== null && p.number('silhouette') !== null && p.number('silhouette')! > -1)
       .map((p) => ({ k: p.number('resolution')!, value: p.number('silhouette')!, series }));
   const silhouette = [...rows(curve, 'latent'), ...rows(baselineCurve, 'PCA baseline')];
-  const chosenOn = (points: Fields<ResolutionCurvePoint>[], value: number | null) => points.find((p) => p.number('resolution') === value);
-  const latentChosen = chosenOn(curve, resolution);
-  const pcaLouvain = summary.records<ClusteringReport>('clusterings').find((c) => c.string('column') === 'pca_louvain');
-  const baselineResolution = pcaLouvain?.object<ClusteringReport['parameters']>('parameters').number('resolution') ?? null;
-  const baselineChosen = chosenOn(baselineCurve, baselineResolution);
-  const singles = curve.filter((p) => p.number('nClusters') === 1).map((p) => formatNumber(p.number('resolution')));
-  const subsample = louvain.number('silhouetteSamples');
+  const figure = silhouette.length
+    ? await renderFigure(
+        'resolution-silhouette',
+        criterionSpec(silhouette, resolution, 'mean silhouette', 'Louvain resolution'),
+        `Mean silhouette of the Louvain partition at each resolution; the dashed line marks the chosen resolution ${formatNumber(resolution)} on the latents` +
+          (latentChosen ? ` (${formatInteger(latentChosen.number('nClusters'))} clusters)` : '') +
+          (baselineChosen ? `; the PCA baseline chose ${formatNumber(baselineChosen.number('resolution'))} (${formatInteger(baselineChosen.number('nClusters'))} clusters)` : '') +
+          '. The highest silhouette wins, as for k-means; ties go to the lower resolution.' +
+          (singles.length ? ` At resolution ${singles.join(', ')} the latents formed a single cluster, which has no silhouette.` : '') +
+          edgeNote(curve, resolution, baselineChosen ? baselineResolution : null) +
+          (subsample !== null && subsample < (summary.number('nSamples') ?? Infinity) ? ` Silhouettes are computed on a seeded subsample of ${formatInteger(subsample)} samples.` : ''),
+      )
+    : '';
+  return (
+    `<div class="row">${figure}</div>${renderResolutionTable(curve, baselineCurve)}` +
+    '<p class="note">Silhouette rewards compact, well-separated clusters and says nothing about whether a cluster would reappear in new data: ' +
+    'read the choice together with the stability columns of each clustering below. The latents and the PCA baseline may settle on different numbers of clusters, which the agreement table compares as they are.</p>'
+  );
+}
+
+/** Tabulates clusters, silhouette and modularity per resolution, with the PCA baseline's scan beside the latents'. */
+function renderResolutionTable(curve: Fields<ResolutionCurvePoint>[], baselineCurve: Fields<ResolutionCurvePoint>[]): string {
   const silhouetteText = (p: Fields<ResolutionCurvePoint> | undefined) =>
     !p || p.number('silhouette') === null || p.number('silhouette') === -1 ? NOT_AVAILABLE : formatNumber(p.number('silhouette'), 3);
   const columns: Column[] = [
@@ -217,7 +240,7 @@ async function renderResolutionCriterion(summary: Fields<ClusterSummary>): Promi
   if (baselineCurve.length > 0) {
     columns.push({ label: 'PCA clusters', numeric: true }, { label: 'PCA silhouette', numeric: true, title: 'mean silhouette in the principal-component space' });
   }
-  const table = renderTable({
+  return renderTable({
     caption: 'Louvain at each resolution scanned',
     columns,
     rows: curve.map((p) => {
@@ -229,34 +252,19 @@ async function renderResolutionCriterion(summary: Fields<ClusterSummary>): Promi
       return row;
     }),
   });
+}
+
+/** Returns a sentence flagging a chosen resolution at either end of the scanned range, or '' when neither is. */
+function edgeNote(curve: Fields<ResolutionCurvePoint>[], resolution: number, baselineResolution: number | null): string {
   const scanned = curve.map((p) => p.number('resolution')).filter((r): r is number => r !== null);
   const atEdge = (value: number | null) => value !== null && scanned.length > 1 && (value === Math.min(...scanned) || value === Math.max(...scanned));
-  const edges = [
-    atEdge(resolution) ? `the latents' choice (${formatNumber(resolution)})` : null,
-    baselineChosen && atEdge(baselineResolution) ? `the PCA baseline's choice (${formatNumber(baselineResolution)})` : null,
-  ].filter((text): text is string => text !== null);
-  const edgeSubject = edges.join(' and ');
-  const edgeNote = edges.length
-    ? ` ${edgeSubject.charAt(0).toUpperCase()}${edgeSubject.slice(1)} ${edges.length > 1 ? 'are' : 'is'} at the edge of the scanned range, so a resolution beyond it might score higher (widen <code>--resolutions</code> to check).`
-    : '';
-  const figure = silhouette.length
-    ? await renderFigure(
-        'resolution-silhouette',
-        criterionSpec(silhouette, resolution, 'mean silhouette', 'Louvain resolution'),
-        `Mean silhouette of the Louvain partition at each resolution; the dashed line marks the chosen resolution ${formatNumber(resolution)} on the latents` +
-          (latentChosen ? ` (${formatInteger(latentChosen.number('nClusters'))} clusters)` : '') +
-          (baselineChosen ? `; the PCA baseline chose ${formatNumber(baselineChosen.number('resolution'))} (${formatInteger(baselineChosen.number('nClusters'))} clusters)` : '') +
-          '. The highest silhouette wins, as for k-means; ties go to the lower resolution.' +
-          (singles.length ? ` At resolution ${singles.join(', ')} the latents formed a single cluster, which has no silhouette.` : '') +
-          edgeNote +
-          (subsample !== null && subsample < (summary.number('nSamples') ?? Infinity) ? ` Silhouettes are computed on a seeded subsample of ${formatInteger(subsample)} samples.` : ''),
-      )
-    : '';
-  return (
-    `<div class="row">${figure}</div>${table}` +
-    '<p class="note">Silhouette rewards compact, well-separated clusters and says nothing about whether a cluster would reappear in new data: ' +
-    'read the choice together with the stability columns of each clustering below. The latents and the PCA baseline may settle on different numbers of clusters, which the agreement table compares as they are.</p>'
-  );
+  const edges: string[] = [];
+  if (atEdge(resolution)) edges.push(`the latents' choice (${formatNumber(resolution)})`);
+  if (atEdge(baselineResolution)) edges.push(`the PCA baseline's choice (${formatNumber(baselineResolution)})`);
+  if (edges.length === 0) return '';
+  const subject = edges.join(' and ');
+  const verb = edges.length > 1 ? 'are' : 'is';
+  return ` ${subject.charAt(0).toUpperCase()}${subject.slice(1)} ${verb} at the edge of the scanned range, so a resolution beyond it might score higher (widen <code>--resolutions</code> to check).`;
 }
 
 function parametersText(clustering: Fields<ClusteringReport>): string {
