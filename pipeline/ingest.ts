@@ -1,6 +1,10 @@
 /** Options of the ingest stage: reading a count or expression matrix and its labels. */
 export interface IngestOptions {
-  /** Matrix files. Several files are joined sample-wise on shared genes (Golub's train and independent sets). */
+  /**
+   * Matrix files, Cell Ranger matrix directories (or their .mtx file) and GEO MINiML series
+   * (their directory or .xml file). Several are joined sample-wise on shared genes (Golub's
+   * train and independent sets).
+   */
   inputs: string[];
   /**
    * 'auto' detects Arrow IPC/Feather v2 and gzip by their magic bytes and the text delimiter by

@@ -44,7 +44,7 @@ export function registerEncode(program: Command): void {
   addLikeModelOption(addIngestOptions(
     program
       .command('encode')
-      .argument('<input>', 'matrix of the new cohort: CSV, TSV (optionally gzipped) or Arrow/Feather, read as ingest reads')
+      .argument('<input>', 'matrix of the new cohort: CSV, TSV (optionally gzipped), Arrow/Feather, a Cell Ranger matrix directory or a GEO MINiML series, read as ingest reads')
       .description("embed a new cohort with a trained model's genes, normalization and weights (genes aligned by id)")
       .requiredOption('--model <run-dir>', 'run directory whose train stage has completed (or its 03-train/model directory)')
       .option(

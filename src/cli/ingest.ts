@@ -143,7 +143,7 @@ export function registerIngest(program: Command): void {
     program
       .command('ingest')
       .argument('<run-dir>', 'run directory to write 01-ingest/ into (created when missing)')
-      .argument('<inputs...>', 'matrix file(s): CSV, TSV (optionally gzipped) or Arrow/Feather; several files are joined sample-wise')
+      .argument('<inputs...>', 'matrix file(s): CSV, TSV (optionally gzipped), Arrow/Feather, a Cell Ranger matrix directory (or its .mtx file) or a GEO MINiML series (its directory or .xml file); several inputs are joined sample-wise')
       .description('read a matrix and its labels into obs/var/X Arrow tables (writes 01-ingest/)')
       .option('--seed <n>', 'seed recorded for a new run directory (default: 0)', parseInteger(0, 0xffffffff))
       .option('--force', 'rerun even when inputs and options are unchanged'),

@@ -187,7 +187,7 @@ export function registerPredict(program: Command): void {
   addLikeModelOption(addIngestOptions(
     program
       .command('predict')
-      .argument('<input>', 'matrix of the new cohort: CSV, TSV (optionally gzipped) or Arrow/Feather, read as ingest reads')
+      .argument('<input>', 'matrix of the new cohort: CSV, TSV (optionally gzipped), Arrow/Feather, a Cell Ranger matrix directory or a GEO MINiML series, read as ingest reads')
       .description(
         "predict labels of a new cohort with a run's normalization, VAE and final classifier ensemble; " +
           'when --label-column or --metadata gives the cohort known labels, the predictions are also scored against them',

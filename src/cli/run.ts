@@ -127,7 +127,7 @@ function ledgerHead(privacyDir: string): string | null {
 export function registerRun(program: Command): void {
   let command = program
     .command('run')
-    .argument('<inputs...>', 'matrix file(s): CSV, TSV (optionally gzipped) or Arrow/Feather; several files are joined sample-wise')
+    .argument('<inputs...>', 'matrix file(s): CSV, TSV (optionally gzipped), Arrow/Feather, a Cell Ranger matrix directory (or its .mtx file) or a GEO MINiML series (its directory or .xml file); several inputs are joined sample-wise')
     .description('run every stage: ingest, normalize, train, cluster, classify, report')
     .option('--seed <n>', `seed of every seeded random choice; DP-SGD sampling and noise use a secure source (default: ${PIPELINE_DEFAULTS.seed})`, parseInteger(0, 0xffffffff))
     .option(

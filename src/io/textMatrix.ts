@@ -35,7 +35,7 @@ export interface MatrixReadSpec {
 /** The summary of one file read. */
 export interface MatrixFileReport {
   path: string;
-  format: 'csv' | 'tsv' | 'arrow';
+  format: 'csv' | 'tsv' | 'arrow' | 'mtx' | 'geo-miniml';
   delimiter?: string;
   compression: 'gzip' | null;
   bytes: number;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 /** SHA-256 of a file, streamed, as lowercase hex. */
 export async function sha256File(path: string): Promise<string> {
@@ -15,7 +16,28 @@ export interface FileFingerprint {
 }
 
 export async function fingerprintFile(path: string): Promise<FileFingerprint> {
-  return { path, bytes: statSync(path).size, sha256: await sha256File(path) };
+  const directory = bundleDirectory(path);
+  if (directory === null) return { path, bytes: statSync(path).size, sha256: await sha256File(path) };
+  // A bundle's content is every file of its directory: name and SHA-256 of each, in name order.
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for (const name of readdirSync(directory).sort()) {
+    const file = join(directory, name);
+    const stat = statSync(file);
+    if (!stat.isFile()) continue;
+    bytes += stat.size;
+    hash.update(`${name}\0${await sha256File(file)}\n`);
+  }
+  return { path, bytes, sha256: hash.digest('hex') };
+}
+
+/**
+ * Returns the directory whose files make up a bundle input, or null for a single file. A bundle
+ * is a Cell Ranger matrix or a GEO MINiML series, given as its directory or its .mtx or .xml file.
+ */
+function bundleDirectory(path: string): string | null {
+  if (statSync(path).isDirectory()) return path;
+  return /\.(mtx|xml)(\.gz)?$/i.test(path) ? dirname(path) : null;
 }
 
 /** SHA-256 of a value's canonical JSON (object keys sorted), as lowercase hex. */

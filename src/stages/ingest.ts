@@ -7,18 +7,20 @@ import { checkOrientation, findEnsemblVersionConflicts, type EnsemblVersionConfl
 import { CohortBuilder, type ValueStatistics } from '../io/cohortBuilder.js';
 import { describeChoices, describeDuplicates, duplicates, listNames } from '../io/columns.js';
 import { writeCsrBatchesAtomic } from '../io/csrWriter.js';
-import { hasColumn, joinMetadata, readMetadataTable, type MetadataColumn, type MetadataJoin } from '../io/metadata.js';
+import { hasColumn, joinMetadata, readMetadataTable, type MetadataColumn, type MetadataJoin, type MetadataTable } from '../io/metadata.js';
 import { readArrowMatrix } from '../io/arrowMatrix.js';
 import { sniffFile } from '../io/source.js';
 import { readTextMatrix, type MatrixFileReport, type MatrixReadSpec } from '../io/textMatrix.js';
 import { FILES } from '../run/layout.js';
 import type { StageContext, StageResult } from '../run/stage.js';
 import { InputError } from '../util/errors.js';
+import { findMinimlXml, readMinimlSeries, type MinimlReport } from '../io/miniml.js';
+import { findTenxFiles, readTenxMatrix } from '../io/tenx.js';
 
 /** One input file as the summary records it. */
 export interface IngestFileSummary {
   path: string;
-  format: 'csv' | 'tsv' | 'arrow';
+  format: 'csv' | 'tsv' | 'arrow' | 'mtx' | 'geo-miniml';
   compression: 'gzip' | null;
   bytes: number;
   /** Lines of a text file (header included) or rows of an Arrow table. */
@@ -131,7 +133,7 @@ export async function runIngest(ctx: StageContext, options: IngestOptions): Prom
   const reports: MatrixFileReport[] = [];
 
   // The metadata is small: read it first so that a wrong column name fails before a long read.
-  const table = options.metadata !== null ? await readMetadataTable(options.metadata) : null;
+  let table = options.metadata !== null ? await readMetadataTable(options.metadata) : null;
   if (table && options.metadataLabelColumn !== null && !hasColumn(table, options.metadataLabelColumn)) {
     throw new InputError(
       `label column '${options.metadataLabelColumn}' (--metadata-label-column) is not in the metadata`,
@@ -169,6 +171,10 @@ export async function runIngest(ctx: StageContext, options: IngestOptions): Prom
     for (const note of report.notes) ctx.log.info(`${basename(report.path)}: ${note}`);
   }
 
+  // A GEO series carries its sample annotations, which serve as metadata unless --metadata is given.
+  const annotations = seriesAnnotations(reports);
+  if (table === null && annotations !== null) table = annotations;
+
   const labelsInMatrix = resolveMatrixLabels(options, reports);
   let labels: (string | null)[] | null = labelsInMatrix ? cohort.labels : null;
   let labelSource: { file: string; column: string } | null = labelsInMatrix
@@ -177,31 +183,32 @@ export async function runIngest(ctx: StageContext, options: IngestOptions): Prom
 
   let metadataSummary: MetadataSummary | null = null;
   let metadataColumns = new Map<string, MetadataColumn>();
-  if (options.metadata !== null && table !== null) {
+  if (table !== null) {
+    const metadataPath = table.path;
     const metadataLabel = options.metadataLabelColumn ?? (labelsInMatrix ? null : options.labelColumn);
     if (metadataLabel !== null && !hasColumn(table, metadataLabel)) {
       const matrixColumns = options.genesInRows ? [] : headerNames(reports);
       throw new InputError(
         `label column '${metadataLabel}' is not in the metadata${matrixColumns.length > 0 ? ' nor in the matrix' : ''}`,
-        { file: options.metadata },
+        { file: metadataPath },
         describeChoices(metadataLabel, [...table.columns, ...matrixColumns]),
       );
     }
-    const join = joinMetadata(table, cohort.sampleIds, { idColumn: options.metadataIdColumn, labelColumn: metadataLabel, missing });
-    metadataSummary = summarizeJoin(options.metadata, join);
+    const join = joinMetadata(table, cohort.sampleIds, { idColumn: table === annotations ? null : options.metadataIdColumn, labelColumn: metadataLabel, missing });
+    metadataSummary = summarizeJoin(metadataPath, join);
     metadataColumns = join.columns;
     if (join.labels) {
       labels = join.labels;
-      labelSource = { file: options.metadata, column: join.labelColumn! };
+      labelSource = { file: metadataPath, column: join.labelColumn! };
     }
     if (join.missingSamples.length > 0) {
       warnings.push(
-        `${join.missingSamples.length} of ${cohort.nSamples} samples have no row in ${basename(options.metadata)} ` +
+        `${join.missingSamples.length} of ${cohort.nSamples} samples have no row in ${basename(metadataPath)} ` +
           `(${listNames(join.missingSamples, 5)}); their label and metadata are empty`,
       );
     }
     if (join.extraIds.length > 0) {
-      ctx.log.info(`${join.extraIds.length} rows of ${basename(options.metadata)} name no sample of the matrix (${listNames(join.extraIds, 5)})`);
+      ctx.log.info(`${join.extraIds.length} rows of ${basename(metadataPath)} name no sample of the matrix (${listNames(join.extraIds, 5)})`);
     }
   } else if (options.labelColumn !== null && !labelsInMatrix) {
     throw new InputError(
@@ -288,6 +295,8 @@ async function readMatrixFile(
   cohort: CohortBuilder,
   metadataColumns: string[] | null,
 ): Promise<MatrixFileReport> {
+  const bundle = await readBundle(path, fileIndex, options, missing, cohort);
+  if (bundle) return bundle;
   const kind = sniffFile(path);
   if (kind === 'empty') {
     throw new InputError('the file is empty (0 bytes)', { file: path }, 'check that the file was written or downloaded completely');
@@ -318,6 +327,75 @@ async function readMatrixFile(
   return report;
 }
 
+/**
+ * Reads a Cell Ranger matrix (directory or .mtx) or a GEO MINiML series (directory or .xml);
+ * returns null for any other path, which is read as one CSV, TSV or Arrow file.
+ */
+async function readBundle(
+  path: string,
+  fileIndex: number,
+  options: IngestOptions,
+  missing: MissingValues,
+  cohort: CohortBuilder,
+): Promise<MatrixFileReport | null> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    return null; // the file reader reports a missing path
+  }
+  const tenx = findTenxFiles(path);
+  const xml = tenx ? null : findMinimlXml(path);
+  if (!tenx && !xml) {
+    if (!isDirectory) return null;
+    throw new InputError(
+      'the directory contains neither a Cell Ranger matrix (matrix.mtx[.gz]) nor a GEO MINiML series (an .xml file)',
+      { file: path },
+      'give a matrix file, a Cell Ranger output directory or an unpacked GEO family archive',
+    );
+  }
+  const layoutOptions = [
+    options.genesInRows && '--genes-in-rows',
+    options.idColumn !== null && '--id-column',
+    options.symbolColumn !== null && '--symbol-column',
+    options.excludeColumns.length > 0 && '--exclude-columns',
+    options.obsColumns.length > 0 && '--obs-columns',
+    options.format !== 'auto' && '--input-format',
+  ].filter((flag): flag is string => typeof flag === 'string');
+  const kind = tenx ? 'a Cell Ranger matrix' : 'a GEO MINiML series';
+  if (layoutOptions.length > 0) {
+    throw new InputError(
+      `${layoutOptions.join(', ')} ${layoutOptions.length === 1 ? 'applies' : 'apply'} to CSV, TSV and Arrow tables, not to ${kind}, whose layout is fixed`,
+      { file: path },
+      `drop ${layoutOptions.join(' and ')}`,
+    );
+  }
+  const spec: MatrixReadSpec = {
+    format: 'auto',
+    genesInRows: false,
+    idColumn: null,
+    labelColumn: null,
+    obsColumns: [],
+    symbolColumn: null,
+    excludeColumns: [],
+    missing,
+    missingPolicy: options.missing,
+  };
+  return tenx ? readTenxMatrix(tenx, fileIndex, spec, cohort) : readMinimlSeries(xml!, fileIndex, spec, cohort);
+}
+
+/** Returns the sample annotations of the GEO series among the inputs (merged when there are several), or null when there are none. */
+function seriesAnnotations(reports: MatrixFileReport[]): MetadataTable | null {
+  const tables = reports.filter((report): report is MinimlReport => 'annotations' in report).map((report) => report.annotations);
+  if (tables.length <= 1) return tables[0] ?? null;
+  const columns = [...new Set(tables.flatMap((table) => table.columns))];
+  return {
+    path: tables.map((table) => table.path).join(' + '),
+    columns,
+    rows: tables.flatMap((table) => table.rows.map((row) => columns.map((name) => row[table.columns.indexOf(name)] ?? ''))),
+    lines: tables.flatMap((table) => table.lines),
+  };
+}
 
 /** Returns true when the label column is in every matrix file, and throws when only some have it. */
 function resolveMatrixLabels(options: IngestOptions, reports: MatrixFileReport[]): boolean {

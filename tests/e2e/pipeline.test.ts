@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readTable, tableToDense } from '../../src/io/arrow.js';
-import { REAL_COHORTS, cohortAvailable, type CohortCase } from './cohorts.js';
+import { REAL_COHORTS, UNLABELLED_COHORTS, cohortAvailable, type CohortCase } from './cohorts.js';
 
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'genevae.js');
@@ -134,6 +134,26 @@ describe.each(REAL_COHORTS)('pipeline on $name', (cohort: CohortCase) => {
     expect(result.status, result.stderr.slice(-3000)).toBe(0);
     const { ensemble, chance } = checkRun(runDir!, cohort);
     console.log(`${cohort.name}: voting balanced accuracy ${ensemble.toFixed(3)} (chance ${chance.toFixed(3)})`);
+  });
+});
+
+describe.each(UNLABELLED_COHORTS)('pipeline on $name', (cohort) => {
+  const available = cohortAvailable(cohort);
+  if (!available) console.warn(`skipping ${cohort.name}: its files are not under the data directory (set GENEVAE_DATA_DIR)`);
+
+  it.skipIf(!available)('writes a report with clusters and says why it did not classify', () => {
+    const { result, runDir } = runPipeline(cohort.args);
+    expect(result.status, result.stderr.slice(-3000)).toBe(0);
+    const html = readFileSync(join(runDir!, 'index.html'), 'utf8');
+    for (const section of SECTIONS) expect(html, `report section ${section}`).toContain(`<section id="${section}"`);
+    const latent = tableToDense(readTable(join(runDir!, '03-train', 'latent.arrow')), 'z');
+    expect(latent.nRows).toBe(cohort.samples);
+    expect(latent.data.every((v) => Number.isFinite(v))).toBe(true);
+    const cluster = summaryOf(runDir!, '04-cluster');
+    expect(cluster.clusterings.find((c: { column: string }) => c.column === 'louvain').nClusters).toBeGreaterThan(1);
+    const classify = summaryOf(runDir!, '05-classify');
+    expect(classify.status).toBe('skipped');
+    expect(classify.skipReason).toMatch(/no 'label' column/);
   });
 });
 
