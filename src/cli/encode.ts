@@ -55,8 +55,8 @@ export function registerEncode(program: Command): void {
   )).action(async (input: string, parsed: Record<string, unknown>) => {
     const log = new Logger('encode');
     const runDir = resolve(parsed.model as string);
-    const ingestOptions = newCohortIngestOptions(runDir, parsed);
-    const encoded = await withRunLayoutHint(runDir, ingestOptions, log, () =>
+    const ingestOptions = newCohortIngestOptions(runDir, parsed, resolve(input));
+    const encoded = await withRunLayoutHint(runDir, resolve(input), ingestOptions, log, () =>
       encodeCohort(runDir, resolve(input), ingestOptions, { backend: (parsed.backend as BackendChoice | undefined) ?? TRAIN_DEFAULTS.backend, log }),
     );
     const { alignment } = encoded;

@@ -4,7 +4,7 @@ import { INGEST_DEFAULTS, type IngestOptions } from '../../pipeline/ingest.js';
 import { fingerprintFile } from '../run/hash.js';
 import { FILES } from '../run/layout.js';
 import { closeRun, executeStage, openRun, readManifest } from '../run/runner.js';
-import { runIngest } from '../stages/ingest.js';
+import { isBundleInput, runIngest } from '../stages/ingest.js';
 import { InputError } from '../util/errors.js';
 import { rootLogger, type Logger } from '../util/log.js';
 import { collect, parseChoice, parseInteger } from './parse.js';
@@ -101,11 +101,12 @@ export function addLikeModelOption(command: Command): Command {
 
 /**
  * Returns the ingest options for a new cohort of the model in `runDir`: those on the command
- * line, over the model run's layout options when `--like-model` is given.
+ * line, over the model run's layout options when `--like-model` is given. A Cell Ranger matrix
+ * or GEO series `input` has a fixed layout, so it takes none of the model run's table options.
  */
-export function newCohortIngestOptions(runDir: string, parsed: Record<string, unknown>): Partial<IngestOptions> {
+export function newCohortIngestOptions(runDir: string, parsed: Record<string, unknown>, input: string): Partial<IngestOptions> {
   const fromCommandLine = ingestOptionsFrom(parsed);
-  if (!parsed.likeModel) return fromCommandLine;
+  if (!parsed.likeModel || isBundleInput(input)) return fromCommandLine;
   const layout = runLayoutOptions(runDir);
   if (!layout) {
     throw new InputError(
@@ -122,11 +123,11 @@ export function newCohortIngestOptions(runDir: string, parsed: Record<string, un
  * matrix cannot be read and the model's run read its own matrix with other layout options,
  * logs those options before the error, since a cohort from the same source usually needs them.
  */
-export async function withRunLayoutHint<T>(runDir: string, used: Partial<IngestOptions>, log: Logger, read: () => Promise<T>): Promise<T> {
+export async function withRunLayoutHint<T>(runDir: string, input: string, used: Partial<IngestOptions>, log: Logger, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
-    if (error instanceof InputError) {
+    if (error instanceof InputError && !isBundleInput(input)) {
       const layout = runLayoutOptions(runDir);
       const theirs = layout ? layoutArguments(layout) : [];
       if (theirs.length > 0 && theirs.join(' ') !== layoutArguments(used).join(' ')) {

@@ -207,8 +207,8 @@ export function registerPredict(program: Command): void {
   )).action(async (input: string, parsed: Record<string, unknown>) => {
     const log = new Logger('predict');
     const runDir = resolve(parsed.model as string);
-    const ingestOptions = newCohortIngestOptions(runDir, parsed);
-    const prediction = await withRunLayoutHint(runDir, ingestOptions, log, () =>
+    const ingestOptions = newCohortIngestOptions(runDir, parsed, resolve(input));
+    const prediction = await withRunLayoutHint(runDir, resolve(input), ingestOptions, log, () =>
       predictCohort(runDir, resolve(input), ingestOptions, { backend: (parsed.backend as BackendChoice | undefined) ?? TRAIN_DEFAULTS.backend, log }),
     );
     const { alignment } = prediction;

@@ -25,7 +25,7 @@ export function findMinimlXml(path: string): string | null {
   const chosen = family.length === 1 ? family : xml;
   if (chosen.length > 1) {
     throw new InputError(
-      `the directory holds ${chosen.length} XML files (${listNames(chosen, 3)}) and genevae cannot tell which one describes the series`,
+      `the directory contains ${chosen.length} XML files (${listNames(chosen, 3)}) and genevae cannot tell which one describes the series`,
       { file: path },
       'give the MINiML file itself as the input',
     );
@@ -69,6 +69,9 @@ function parseSamples(xmlPath: string): SampleRecord[] {
     removeNSPrefix: true,
     isArray: (name) => ['Sample', 'Channel', 'Characteristics', 'Column', 'Platform'].includes(name),
   });
+  if (/<MINiML[\s>]/.test(text) && !/<\/MINiML>\s*$/.test(text)) {
+    throw new InputError('the XML ends before its closing </MINiML> tag, so the file is truncated', { file: xmlPath }, 'download the family archive again and unpack it in full');
+  }
   let document: { MINiML?: { Sample?: Record<string, unknown>[] } };
   try {
     document = parser.parse(text) as typeof document;
@@ -208,7 +211,7 @@ export async function readMinimlSeries(xmlPath: string, fileIndex: number, spec:
     notes.push('two-channel samples: VALUE is read as given (usually a log ratio of the channels)');
   }
 
-  let bytes = 0;
+  let bytes = statSync(xmlPath).size;
   let lines = 0;
   let rows = 0;
   let missingCells = 0;
@@ -240,14 +243,18 @@ export async function readMinimlSeries(xmlPath: string, fileIndex: number, spec:
           throw new InputError(
             `the VALUE of probe '${id}' is missing ('${fields[sample.valueColumn]}')`,
             { ...where, gene: id },
-            'pass --missing zero to store missing values as 0, or remove the probe from every table',
+            'remove the probe from every table, or pass --missing zero to store missing values as 0 (on a log scale a low value rather than an absent one)',
           );
         }
         value = 0;
       }
       if (typeof value !== 'number') {
-        const diagnosis = diagnoseCell(fields[sample.valueColumn], 'VALUE', 'GEO sample table');
-        throw new InputError(diagnosis.problem, { ...where, gene: id }, diagnosis.hint);
+        const text = fields[sample.valueColumn].trim();
+        throw new InputError(
+          diagnoseCell(fields[sample.valueColumn], 'VALUE', 'GEO sample table').problem,
+          { ...where, gene: id },
+          `correct the table, or declare the text missing with --na-values '${text}' --missing zero (stored as 0, which on a log scale is a low value rather than an absent one)`,
+        );
       }
       if (value > FLOAT32_MAX || value < -FLOAT32_MAX) throw float32RangeError(value, { ...where, gene: id });
       ids.push(id);
@@ -268,7 +275,7 @@ export async function readMinimlSeries(xmlPath: string, fileIndex: number, spec:
   if (samples.some((sample) => basename(locateTable(directory, sample.dataFile)!) !== sample.dataFile)) {
     notes.push('read the sample tables gzipped (the XML names them uncompressed)');
   }
-  notes.push(`read ${samples.length} GEO samples of platform ${[...platforms.keys()][0] || 'unknown'}; probe ids are kept as text`);
+  notes.push(`read ${basename(xmlPath)} and ${samples.length} sample tables, platform ${[...platforms.keys()][0] || 'unknown'}; probe ids are kept as text`);
 
   return {
     path: xmlPath,
@@ -304,6 +311,16 @@ function checkSameProbes(first: string[], firstSample: string, ids: string[], pa
     `the sample's probe list differs from the first sample's: ${parts.join('; ')}`,
     { file: path, sample },
     'every sample of a series must list the same probes; check that the table was downloaded completely',
+  );
+}
+
+/** Returns an error when `path` is one sample's table of a MINiML series, which needs its XML; null for any other path. */
+export function minimlPartError(path: string): InputError | null {
+  if (!/^GSM\d+-tbl-\d+\.txt(\.gz)?$/i.test(basename(path))) return null;
+  return new InputError(
+    "this is one sample's data table of a GEO MINiML series, which is read together with the series' XML",
+    { file: path },
+    `give the directory that contains the family XML (GSExxx_family.xml) and every sample table, such as ${dirname(path)}`,
   );
 }
 

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../util/errors.js';
 import { FLOAT32_MAX, float32RangeError, type CohortBuilder } from './cohortBuilder.js';
+import { listNames } from './columns.js';
 import { openText, sniffFile } from './source.js';
 import type { MatrixFileReport, MatrixReadSpec } from './textMatrix.js';
 
@@ -27,7 +28,20 @@ export function findTenxFiles(path: string): TenxFiles | null {
   if (statSync(path).isDirectory()) {
     directory = path;
     matrix = ['matrix.mtx.gz', 'matrix.mtx'].map((name) => join(path, name)).find((file) => existsSync(file));
-    if (!matrix) return null;
+    if (!matrix) {
+      // GEO stores Cell Ranger files with the sample's accession as a prefix.
+      const prefixed = readdirSync(path).filter((name) => MATRIX_NAME.test(name));
+      if (prefixed.length === 0) return null;
+      if (prefixed.length > 1) {
+        throw new InputError(
+          `the directory contains ${prefixed.length} MatrixMarket matrices (${listNames(prefixed, 3)})`,
+          { file: path },
+          'give the .mtx file of the library to read; several libraries are joined by giving several files',
+        );
+      }
+      matrix = join(path, prefixed[0]);
+      prefix = MATRIX_NAME.exec(prefixed[0])![1];
+    }
   } else {
     const match = MATRIX_NAME.exec(basename(path));
     if (!match && !path.endsWith('.mtx') && !path.endsWith('.mtx.gz')) return null;
@@ -174,6 +188,9 @@ async function readMatrixMarket(path: string, spec: MatrixReadSpec): Promise<Mat
     if (!Number.isInteger(col) || col < 1 || col > size.nCols) fail(`column index '${parts[1]}' is outside 1..${size.nCols}`, 'MatrixMarket indices are 1-based and within the size line');
     const value = field === 'pattern' ? 1 : Number(parts[2]);
     if (!Number.isFinite(value)) fail(`the value '${parts[2]}' is not a finite number`, 'every entry needs a numeric value');
+    if (field === 'integer' && !Number.isInteger(value)) {
+      fail(`the value '${parts[2]}' is not an integer, but the header declares integer values`, "correct the value, or declare the field 'real' in the header if the matrix holds non-integer values");
+    }
     if (value > FLOAT32_MAX || value < -FLOAT32_MAX) throw float32RangeError(value, { file: path, line: lineNumber });
     if (entries.length === size.nnz) fail(`the file has more entries than the ${size.nnz} its size line declares`, 'check that the file was not concatenated or edited');
     entries.push(row - 1, col - 1, value);
@@ -233,6 +250,7 @@ export async function readTenxMatrix(files: TenxFiles, fileIndex: number, spec: 
   }
 
   let keep: Int32Array | null = null;
+  const excluded: string[] = [];
   if (features.types && features.types.some((type) => type !== 'Gene Expression')) {
     const counts = new Map<string, number>();
     for (const type of features.types) counts.set(type, (counts.get(type) ?? 0) + 1);
@@ -249,8 +267,9 @@ export async function readTenxMatrix(files: TenxFiles, fileIndex: number, spec: 
     features.types.forEach((type, i) => {
       if (type === 'Gene Expression') keep![i] = next++;
     });
-    const dropped = [...counts].filter(([type]) => type !== 'Gene Expression').map(([type, n]) => `${n} ${type}`);
-    notes.push(`kept the ${expression} 'Gene Expression' features and left out ${dropped.join(', ')}`);
+    const others = [...counts].filter(([type]) => type !== 'Gene Expression');
+    notes.push(`kept the ${expression} 'Gene Expression' features and left out ${others.map(([type, n]) => `${n} ${type}`).join(', ')}`);
+    excluded.push(...others.map(([type, n]) => `${type} (${n} features)`));
   }
   const kept = (i: number) => keep === null || keep[i] >= 0;
   const geneIds = features.ids.filter((_, i) => kept(i));
@@ -296,12 +315,13 @@ export async function readTenxMatrix(files: TenxFiles, fileIndex: number, spec: 
     cohort.addSample(barcodes[c], fileIndex, genes, values, n, identity ? null : target);
   }
   if (barcodes.length > 0 && geneIds.length > 0 && entries.length === 0) notes.push('the matrix has no non-zero entries');
+  notes.push(`read ${[files.matrix, files.features, files.barcodes].map((file) => basename(file)).join(', ')}`);
 
   return {
     path: files.matrix,
     format: 'mtx',
     compression: sniffFile(files.matrix) === 'gzip' ? 'gzip' : null,
-    bytes: market.bytes,
+    bytes: market.bytes + statSync(files.features).size + statSync(files.barcodes).size,
     lines: market.lines,
     rows: entries.length,
     columns: geneAxis === 'rows' ? market.nCols : market.nRows,
@@ -309,11 +329,27 @@ export async function readTenxMatrix(files: TenxFiles, fileIndex: number, spec: 
     samples: barcodes.length,
     genes: geneIds.length,
     layout: geneAxis === 'rows' ? 'genes-in-rows' : 'samples-in-rows',
-    excludedColumns: [],
+    excludedColumns: excluded,
     labelColumnFound: false,
     missingCells: 0,
     notes,
   };
+}
+
+/**
+ * Returns an error when `path` is the gene or barcode file of a Cell Ranger matrix, or null for
+ * any other path. Without it, such a file would be read as a table of its own.
+ */
+export function tenxPartError(path: string): InputError | null {
+  const match = /^(.*?)(features|genes|barcodes)\.tsv(\.gz)?$/.exec(basename(path));
+  if (!match) return null;
+  const matrix = [`${match[1]}matrix.mtx.gz`, `${match[1]}matrix.mtx`].find((name) => existsSync(join(dirname(path), name)));
+  if (!matrix) return null;
+  return new InputError(
+    `this is the ${match[2] === 'barcodes' ? 'barcode' : 'gene'} file of a Cell Ranger matrix, not a matrix`,
+    { file: path },
+    `give the directory ${dirname(path)} or its ${matrix}`,
+  );
 }
 
 /** Sorts the first n (gene, value) pairs by gene. Entries written column by column arrive sorted, so this is usually one pass. */

@@ -14,8 +14,8 @@ import { readTextMatrix, type MatrixFileReport, type MatrixReadSpec } from '../i
 import { FILES } from '../run/layout.js';
 import type { StageContext, StageResult } from '../run/stage.js';
 import { InputError } from '../util/errors.js';
-import { findMinimlXml, readMinimlSeries, type MinimlReport } from '../io/miniml.js';
-import { findTenxFiles, readTenxMatrix } from '../io/tenx.js';
+import { findMinimlXml, minimlPartError, readMinimlSeries, type MinimlReport } from '../io/miniml.js';
+import { findTenxFiles, readTenxMatrix, tenxPartError } from '../io/tenx.js';
 
 /** One input file as the summary records it. */
 export interface IngestFileSummary {
@@ -211,6 +211,14 @@ export async function runIngest(ctx: StageContext, options: IngestOptions): Prom
       ctx.log.info(`${join.extraIds.length} rows of ${basename(metadataPath)} name no sample of the matrix (${listNames(join.extraIds, 5)})`);
     }
   } else if (options.labelColumn !== null && !labelsInMatrix) {
+    const cellRanger = reports.find((report) => report.format === 'mtx');
+    if (cellRanger) {
+      throw new InputError(
+        `label column '${options.labelColumn}' cannot be read from a Cell Ranger matrix, which has no sample columns`,
+        { file: cellRanger.path },
+        'give the labels in a metadata file keyed by barcode with --metadata',
+      );
+    }
     throw new InputError(
       options.genesInRows
         ? `label column '${options.labelColumn}' cannot be read from a genes-in-rows matrix`
@@ -226,7 +234,10 @@ export async function runIngest(ctx: StageContext, options: IngestOptions): Prom
 
   const batches = cohort.finish();
   const geneIds = cohort.geneIds!;
-  const orientation = checkOrientation(cohort.sampleIds, geneIds, options.genesInRows);
+  // A Cell Ranger matrix or a GEO series fixes which axis contains the samples, so no swap is suggested.
+  const fixedLayout = reports.every((report) => report.format === 'mtx' || report.format === 'geo-miniml');
+  const checked = checkOrientation(cohort.sampleIds, geneIds, options.genesInRows);
+  const orientation = fixedLayout ? { ...checked, suspicious: false, message: null } : checked;
   if (orientation.message) warnings.push(orientation.message);
   const ensembl = findEnsemblVersionConflicts(geneIds);
   if (ensembl.conflicts.length > 0) {
@@ -327,6 +338,16 @@ async function readMatrixFile(
   return report;
 }
 
+/** Returns true when `path` is read as a Cell Ranger matrix or a GEO MINiML series, whose layout is fixed. */
+export function isBundleInput(path: string): boolean {
+  try {
+    return findTenxFiles(path) !== null || findMinimlXml(path) !== null;
+  } catch (error) {
+    // A bundle with a missing part is still a bundle, while a missing path is not.
+    return error instanceof InputError;
+  }
+}
+
 /**
  * Reads a Cell Ranger matrix (directory or .mtx) or a GEO MINiML series (directory or .xml);
  * returns null for any other path, which is read as one CSV, TSV or Arrow file.
@@ -344,6 +365,9 @@ async function readBundle(
   } catch {
     return null; // the file reader reports a missing path
   }
+
+  const part = isDirectory ? null : (tenxPartError(path) ?? minimlPartError(path));
+  if (part) throw part;
   const tenx = findTenxFiles(path);
   const xml = tenx ? null : findMinimlXml(path);
   if (!tenx && !xml) {
@@ -354,6 +378,7 @@ async function readBundle(
       'give a matrix file, a Cell Ranger output directory or an unpacked GEO family archive',
     );
   }
+
   const layoutOptions = [
     options.genesInRows && '--genes-in-rows',
     options.idColumn !== null && '--id-column',
@@ -370,6 +395,7 @@ async function readBundle(
       `drop ${layoutOptions.join(' and ')}`,
     );
   }
+
   const spec: MatrixReadSpec = {
     format: 'auto',
     genesInRows: false,
@@ -381,7 +407,9 @@ async function readBundle(
     missing,
     missingPolicy: options.missing,
   };
-  return tenx ? readTenxMatrix(tenx, fileIndex, spec, cohort) : readMinimlSeries(xml!, fileIndex, spec, cohort);
+  const report = tenx ? await readTenxMatrix(tenx, fileIndex, spec, cohort) : await readMinimlSeries(xml!, fileIndex, spec, cohort);
+  // The input as given names the bundle, as in the manifest, whose fingerprint covers every file of it.
+  return { ...report, path };
 }
 
 /** Returns the sample annotations of the GEO series among the inputs (merged when there are several), or null when there are none. */
@@ -429,7 +457,8 @@ function checkUniqueSamples(cohort: CohortBuilder): void {
     `duplicate sample ids: ${describeDuplicates(found)}`,
     { file: where.join(', ') },
     where.length > 1
-      ? 'the files joined sample-wise share sample ids; each sample must appear once across all inputs'
+      ? 'the inputs joined sample-wise share sample ids (Cell Ranger barcodes repeat across libraries), and each sample must appear once across all inputs; ' +
+          'genevae does not prefix ids per input, so make them unique first, e.g. by adding the library name to each barcode'
       : 'each sample must appear once; remove or rename the repeated ones',
   );
 }

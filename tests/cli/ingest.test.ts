@@ -52,7 +52,7 @@ describe('withRunLayoutHint', () => {
     const { log, warnings } = collectingLogger();
     const failing = () => Promise.reject(new InputError("'AFFX' is not a number"));
 
-    await expect(withRunLayoutHint(runWithManifest(GOLUB_LAYOUT), {}, log, failing)).rejects.toThrow(InputError);
+    await expect(withRunLayoutHint(runWithManifest(GOLUB_LAYOUT), 'new.csv', {}, log, failing)).rejects.toThrow(InputError);
 
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain("--genes-in-rows --id-column 'Gene Accession Number'");
@@ -62,7 +62,7 @@ describe('withRunLayoutHint', () => {
     const { log, warnings } = collectingLogger();
     const failing = () => Promise.reject(new InputError('ragged row'));
 
-    await expect(withRunLayoutHint(runWithManifest(GOLUB_LAYOUT), GOLUB_LAYOUT, log, failing)).rejects.toThrow('ragged row');
+    await expect(withRunLayoutHint(runWithManifest(GOLUB_LAYOUT), 'new.csv', GOLUB_LAYOUT, log, failing)).rejects.toThrow('ragged row');
 
     expect(warnings).toEqual([]);
   });
@@ -70,23 +70,31 @@ describe('withRunLayoutHint', () => {
 
 describe('newCohortIngestOptions', () => {
   it('takes the run layout with --like-model', () => {
-    const options = newCohortIngestOptions(runWithManifest(GOLUB_LAYOUT), { likeModel: true });
+    const options = newCohortIngestOptions(runWithManifest(GOLUB_LAYOUT), { likeModel: true }, 'new.csv');
     expect(options).toEqual({ genesInRows: true, idColumn: 'Gene Accession Number', excludeColumns: ['Gene Description', 'call*'] });
   });
 
   it('lets the command line override the run layout', () => {
-    const options = newCohortIngestOptions(runWithManifest(GOLUB_LAYOUT), { likeModel: true, idColumn: 'probe', metadata: 'labels.csv' });
+    const options = newCohortIngestOptions(runWithManifest(GOLUB_LAYOUT), { likeModel: true, idColumn: 'probe', metadata: 'labels.csv' }, 'new.csv');
     expect(options.idColumn).toBe('probe');
     expect(options.genesInRows).toBe(true);
     expect(options.metadata).toMatch(/labels\.csv$/);
   });
 
   it('leaves the run layout out without --like-model', () => {
-    expect(newCohortIngestOptions(runWithManifest(GOLUB_LAYOUT), {})).toEqual({});
+    expect(newCohortIngestOptions(runWithManifest(GOLUB_LAYOUT), {}, 'new.csv')).toEqual({});
+  });
+
+  it('ignores the run layout for a Cell Ranger input', () => {
+    const cellRanger = mkdtempSync(join(tmpdir(), 'genevae-tenx-'));
+    writeFileSync(join(cellRanger, 'matrix.mtx'), '%%MatrixMarket matrix coordinate integer general\n1 1 0\n');
+    writeFileSync(join(cellRanger, 'genes.tsv'), 'G1\n');
+    writeFileSync(join(cellRanger, 'barcodes.tsv'), 'C1\n');
+    expect(newCohortIngestOptions(runWithManifest(GOLUB_LAYOUT), { likeModel: true }, cellRanger)).toEqual({});
   });
 
   it('rejects --like-model without a manifest', () => {
     const modelDir = mkdtempSync(join(tmpdir(), 'genevae-model-'));
-    expect(() => newCohortIngestOptions(modelDir, { likeModel: true })).toThrow(/needs the model's run directory/);
+    expect(() => newCohortIngestOptions(modelDir, { likeModel: true }, 'new.csv')).toThrow(/needs the model's run directory/);
   });
 });

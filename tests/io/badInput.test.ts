@@ -189,7 +189,7 @@ describe('ingest of ids', () => {
       ingest({ inputs: [writeFixture(dir, 'a.csv', 'sample,g1\nS1,1\n'), writeFixture(dir, 'b.csv', 'sample,g1\nS1,2\n')] }),
     );
     expect(message).toContain("duplicate sample ids: 'S1'");
-    expect(message).toContain('files joined sample-wise share sample ids');
+    expect(message).toContain('inputs joined sample-wise share sample ids');
   });
 
   it('duplicate gene names stop by default', async () => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toDense } from '../../src/matrix/csr.js';
@@ -102,6 +102,7 @@ describe('GEO MINiML series', () => {
     const error = await inputErrorOf(ingest({ inputs: [series(specs)] }));
     expect(error).toMatch(/GSM2-tbl-1\.txt\.gz, line 3, sample 'GSM2', gene '0012'/);
     expect(error).toMatch(/'high'/);
+    expect(error).toMatch(/--na-values 'high' --missing zero/);
   });
 
   it('stops on a null value unless --missing zero', async () => {
@@ -132,6 +133,18 @@ describe('GEO MINiML series', () => {
     const dir = fixtureDir();
     writeFixture(dir, 'GSE1_family.xml', `<MINiML>\n${sampleXml(samples()[0])}\n</MINiML>\n`);
     expect(await inputErrorOf(ingest({ inputs: [dir] }))).toMatch(/GSE1_family\.xml, line 2, sample 'GSM1': 1 of 1 sample data tables are not beside the XML \('GSM1-tbl-1\.txt'\).*unpack/);
+  });
+
+  it('stops on a truncated XML', async () => {
+    const dir = series(samples());
+    const xml = join(dir, 'GSE1_family.xml');
+    writeFixture(dir, 'GSE1_family.xml', readFileSync(xml, 'utf8').slice(0, 900));
+    expect(await inputErrorOf(ingest({ inputs: [dir] }))).toMatch(/ends before its closing <\/MINiML> tag, so the file is truncated/);
+  });
+
+  it('stops on one sample table given alone', async () => {
+    const dir = series(samples());
+    expect(await inputErrorOf(ingest({ inputs: [join(dir, 'GSM1-tbl-1.txt.gz')] }))).toMatch(/one sample's data table of a GEO MINiML series.*give the directory that contains the family XML/);
   });
 
   it('stops on XML that is not MINiML', async () => {

@@ -69,6 +69,7 @@ describe('Cell Ranger matrices', () => {
     expect(result.vars.gene_id).toEqual(['ID0', 'ID1', 'ID2']);
     expect(Array.from(toDense(result.X))).toEqual(fixture.values.flatMap((row) => row.slice(0, 3)));
     expect(result.summary.files[0].notes.join(' ')).toContain('left out 1 Antibody Capture');
+    expect(result.summary.files[0].excludedColumns).toEqual(['Antibody Capture (1 features)']);
   });
 
   it('reads a cells × genes matrix, as some tools write it', async () => {
@@ -91,6 +92,35 @@ describe('Cell Ranger matrices', () => {
     const error = await inputErrorOf(ingest({ inputs: [cellRangerDir(fixture, { matrix: edit(matrixMarket(fixture)), gzip: false })] }));
     expect(error).toMatch(/matrix\.mtx/);
     expect(error).toMatch(message);
+  });
+
+  it('stops on a fraction in an integer matrix', async () => {
+    const fixture = countsFixture(6, 4, 8);
+    const matrix = matrixMarket(fixture).replace(/\n(\d+) (\d+) (\d+)\n$/, '\n$1 $2 2.5\n');
+    const error = await inputErrorOf(ingest({ inputs: [cellRangerDir(fixture, { matrix, gzip: false })] }));
+    expect(error).toMatch(/line \d+: the value '2\.5' is not an integer, but the header declares integer values/);
+  });
+
+  it('reads a GEO-prefixed directory', async () => {
+    const fixture = countsFixture(5, 3, 4);
+    const dir = fixtureDir();
+    writeFixture(dir, 'GSM9_matrix.mtx.gz', matrixMarket(fixture), true);
+    writeFixture(dir, 'GSM9_features.tsv.gz', fixture.geneIds.join('\n') + '\n', true);
+    writeFixture(dir, 'GSM9_barcodes.tsv.gz', fixture.sampleIds.join('\n') + '\n', true);
+    const result = await ingest({ inputs: [dir] });
+    expect(Array.from(toDense(result.X))).toEqual(fixture.values.flat());
+    expect(result.summary.files[0].path).toBe(dir);
+  });
+
+  it('stops on a companion file given as the matrix', async () => {
+    const dir = cellRangerDir(countsFixture(4, 3));
+    const error = await inputErrorOf(ingest({ inputs: [join(dir, 'barcodes.tsv.gz')] }));
+    expect(error).toMatch(/this is the barcode file of a Cell Ranger matrix, not a matrix; give the directory .* or its matrix\.mtx\.gz/);
+  });
+
+  it('stops on --label-column without metadata', async () => {
+    const error = await inputErrorOf(ingest({ inputs: [cellRangerDir(countsFixture(4, 3))], labelColumn: 'cell_type' }));
+    expect(error).toMatch(/label column 'cell_type' cannot be read from a Cell Ranger matrix.*--metadata/);
   });
 
   it('stops on mismatched or missing files', async () => {

@@ -191,10 +191,14 @@ function renderOrientation(ingest: Fields<IngestFields>): string {
   const orientation = ingest.object<IngestSummary['orientation']>('orientation');
   if (orientation.isEmpty) return unavailable('Orientation check', 'the ingest summary does not record one');
   const layout = orientation.string('layout');
-  const read =
+  const formats = ingest.records<IngestFileSummary>('files').map((file) => file.string('format'));
+  let read =
     layout === 'genes-in-rows'
       ? 'The file was read with genes in rows and samples in columns (transposed on reading).'
       : 'The file was read with samples in rows and genes in columns.';
+  if (formats.length > 0 && formats.every((format) => format === 'mtx' || format === 'geo-miniml')) {
+    read = 'The input format fixes the orientation: each barcode of a Cell Ranger matrix, or each sample table of a GEO series, is one sample.';
+  }
   const evidence =
     `Sample ids that look like gene or probe ids: ${formatPercent(orientation.number('sampleIdsGeneLike'))}; ` +
     `gene ids that do: ${formatPercent(orientation.number('geneIdsGeneLike'))}; sample ids that look like gene symbols: ${formatPercent(orientation.number('sampleIdsSymbolLike'))}.`;
