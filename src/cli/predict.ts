@@ -34,6 +34,8 @@ export interface CohortPrediction {
   labels: (string | null)[] | null;
   /** Scores against those labels, else null. */
   evaluation: HoldoutEvaluation | null;
+  /** Samples whose values equal those of a sample the model's run trained on; null when unknown. */
+  seenInTraining: number | null;
 }
 
 /** Reads the classifier saved by a run's classify stage, explaining why when there is none. */
@@ -90,6 +92,7 @@ export async function predictCohort(
       warnings: encoded.warnings,
       labels: encoded.labels,
       evaluation: encoded.labels ? evaluateHoldout(encoded.labels, saved.classes, probabilities) : null,
+      seenInTraining: encoded.seenInTraining,
     };
   } finally {
     ensemble.dispose();
@@ -227,7 +230,13 @@ export function registerPredict(program: Command): void {
       writePrediction(resolve(out), prediction);
       writeJsonAtomic(`${resolve(out)}.genes.json`, alignment);
       if (prediction.evaluation) {
-        writeJsonAtomic(`${resolve(out)}.scores.json`, { model: runDir, ensemble: prediction.ensemble, crossValidated: reference, ...prediction.evaluation });
+        writeJsonAtomic(`${resolve(out)}.scores.json`, {
+          model: runDir,
+          ensemble: prediction.ensemble,
+          crossValidated: reference,
+          samplesSeenInTraining: prediction.seenInTraining,
+          ...prediction.evaluation,
+        });
       }
       const scores = prediction.evaluation ? `; scores against the known labels to ${resolve(out)}.scores.json` : '';
       log.info(`predictions written to ${resolve(out)}; gene alignment to ${resolve(out)}.genes.json${scores}`);

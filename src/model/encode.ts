@@ -13,6 +13,7 @@ import { InputError } from '../util/errors.js';
 import { Logger } from '../util/log.js';
 import { initBackend, type BackendChoice, type BackendInfo } from './backend.js';
 import { loadModel, MODEL_CONFIG_FILE, type SavedNormalization } from './saved.js';
+import { samplesSeenInTraining } from './overlap.js';
 import { VaeModel } from './vae.js';
 
 /** Fraction of the model's genes missing from a new cohort above which encode warns. */
@@ -40,6 +41,8 @@ export interface EncodedCohort {
   warnings: string[];
   /** Known labels of the new samples, when the ingest options name a label column (null per unlabelled sample); else null. */
   labels: (string | null)[] | null;
+  /** Samples whose values equal those of a sample the model's run trained on; null when the run's ingest tables are gone. */
+  seenInTraining: number | null;
 }
 
 /** Finds the saved model directory of a run directory, or returns the directory itself when it contains a model. */
@@ -163,6 +166,13 @@ export async function encodeCohort(
       // so the new cohort's library size is its sum over all of its genes.
       log.debug('library sizes of the new cohort are sums over all of its genes');
     }
+    const seenInTraining = samplesSeenInTraining(runDir, matrix, cohortGenes);
+    if (seenInTraining !== null && seenInTraining > 0) {
+      warnings.push(
+        `${seenInTraining} of the ${matrix.nRows} samples have the same values as samples the model was trained on, ` +
+          'so their latents and predictions are not those of unseen patients, and scores on them are optimistic',
+      );
+    }
     const x = normalizeForModel(matrix, cohortGenes, saved.config.normalization, columnOf);
 
     const model = new VaeModel(saved.config.architecture, saved.layout, saved.parameters, { training: false, projection: saved.projection ?? undefined });
@@ -184,6 +194,7 @@ export async function encodeCohort(
         backend: backendInfo,
         warnings,
         labels,
+        seenInTraining,
       };
     } finally {
       model.dispose();

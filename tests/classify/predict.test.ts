@@ -74,6 +74,7 @@ describe('predictCohort', () => {
     expect(prediction.classes).toEqual(['group0', 'group1', 'group2']);
     expect(prediction.alignment.missing).toEqual(['g4']);
     expect(prediction.alignment.extra).toEqual(['extra_gene']);
+    expect(prediction.seenInTraining).toBe(0);
     const correct = prediction.predicted.filter((label, i) => label === `group${i % 3}`).length;
     expect(correct).toBeGreaterThanOrEqual(10);
     for (let i = 0; i < 12; i++) {

@@ -176,6 +176,7 @@ describe('predicting an independent cohort', () => {
     expect(rows).toHaveLength(35);
     const evaluation = JSON.parse(readFileSync(`${out}.scores.json`, 'utf8'));
     expect(evaluation.scored).toBe(34);
+    expect(evaluation.samplesSeenInTraining).toBe(0);
     expect(evaluation.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(34);
     console.log(`golub independent set: balanced accuracy ${evaluation.scores.balancedAccuracy.toFixed(3)}, AUROC ${evaluation.scores.aurocMacro.toFixed(3)}`);
     // Chance is 0.5; without DP this setup reached 0.914 when the test was written.
