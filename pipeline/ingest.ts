@@ -41,6 +41,12 @@ export interface IngestOptions {
    * var_names_make_unique does (TP53, TP53-1, TP53-2). Duplicate sample ids are always an error. Default false.
    */
   makeUnique: boolean;
+  /**
+   * One prefix per input, in input order, put before each sample id with an underscore
+   * (lib1_AAACCTGAGAAGGCCT-1), so that inputs whose ids repeat (Cell Ranger barcodes of
+   * several libraries) can be joined. Metadata must then use the prefixed ids. Default none.
+   */
+  samplePrefixes: string[];
 }
 
 export const INGEST_DEFAULTS: Omit<IngestOptions, 'inputs'> = {
@@ -57,4 +63,5 @@ export const INGEST_DEFAULTS: Omit<IngestOptions, 'inputs'> = {
   symbolColumn: null,
   obsColumns: [],
   makeUnique: false,
+  samplePrefixes: [],
 };

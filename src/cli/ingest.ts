@@ -26,7 +26,13 @@ export function addIngestOptions(command: Command): Command {
     .option('--missing <policy>', `missing cells: error (stop) or zero (store 0 and count them) (default: ${d.missing})`, parseChoice(['error', 'zero'] as const))
     .option('--symbol-column <name>', 'with --genes-in-rows, column holding gene symbols, written to var.symbol (default: none)')
     .option('--obs-columns <pattern>', 'matrix columns kept as sample metadata rather than genes, by name or glob; repeatable (default: none)', collect)
-    .option('--make-unique', 'rename repeated gene names as scanpy does (TP53, TP53-1, …) instead of stopping with an error');
+    .option('--make-unique', 'rename repeated gene names as scanpy does (TP53, TP53-1, …) instead of stopping with an error')
+    .option(
+      '--sample-id-prefix <text>',
+      'prefix for the sample ids of one input, given once per input in input order, joined with an underscore (lib1_AAACCTGAGAAGGCCT-1); ' +
+        'joins inputs whose ids repeat, such as Cell Ranger libraries; metadata then uses the prefixed ids (default: none)',
+      collect,
+    );
 }
 
 /** Returns the ingest options the user set, leaving unset ones out so that INGEST_DEFAULTS apply. */
@@ -45,6 +51,7 @@ export function ingestOptionsFrom(parsed: Record<string, unknown>): Partial<Inge
   if (parsed.symbolColumn !== undefined) out.symbolColumn = parsed.symbolColumn as string;
   if (parsed.obsColumns !== undefined) out.obsColumns = parsed.obsColumns as string[];
   if (parsed.makeUnique !== undefined) out.makeUnique = Boolean(parsed.makeUnique);
+  if (parsed.sampleIdPrefix !== undefined) out.samplePrefixes = parsed.sampleIdPrefix as string[];
   return out;
 }
 

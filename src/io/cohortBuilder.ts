@@ -46,7 +46,7 @@ export class CohortBuilder {
 
   constructor(
     readonly files: string[],
-    private readonly options: { makeUnique: boolean },
+    private readonly options: { makeUnique: boolean; samplePrefixes?: readonly string[] },
   ) {}
 
   get nGenes(): number {
@@ -153,7 +153,8 @@ export class CohortBuilder {
     }
     this.record(cols, vals, n);
     this.rows!.addRow(cols, vals, n);
-    this.sampleIds.push(id);
+    const prefixes = this.options.samplePrefixes;
+    this.sampleIds.push(prefixes && prefixes.length > 0 ? `${prefixes[fileIndex]}_${id}` : id);
     this.sampleFile.push(fileIndex);
   }
 

@@ -129,7 +129,14 @@ export async function runIngest(ctx: StageContext, options: IngestOptions): Prom
   }
   const warnings: string[] = [];
   const missing = new MissingValues(options.naValues);
-  const cohort = new CohortBuilder(options.inputs, { makeUnique: options.makeUnique });
+  if (options.samplePrefixes.length > 0 && options.samplePrefixes.length !== options.inputs.length) {
+    throw new InputError(
+      `${options.samplePrefixes.length} sample id prefixes were given for ${options.inputs.length} inputs`,
+      {},
+      'give --sample-id-prefix once per input, in the order of the inputs',
+    );
+  }
+  const cohort = new CohortBuilder(options.inputs, { makeUnique: options.makeUnique, samplePrefixes: options.samplePrefixes });
   const reports: MatrixFileReport[] = [];
 
   // The metadata is small: read it first so that a wrong column name fails before a long read.
@@ -458,7 +465,7 @@ function checkUniqueSamples(cohort: CohortBuilder): void {
     { file: where.join(', ') },
     where.length > 1
       ? 'the inputs joined sample-wise share sample ids (Cell Ranger barcodes repeat across libraries), and each sample must appear once across all inputs; ' +
-          'genevae does not prefix ids per input, so make them unique first, e.g. by adding the library name to each barcode'
+          'give each input a prefix with --sample-id-prefix (once per input, in order)'
       : 'each sample must appear once; remove or rename the repeated ones',
   );
 }

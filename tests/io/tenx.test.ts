@@ -94,6 +94,17 @@ describe('Cell Ranger matrices', () => {
     expect(error).toMatch(message);
   });
 
+  it('joins two libraries with sample id prefixes', async () => {
+    const first = countsFixture(4, 3, 11);
+    const second = countsFixture(4, 3, 12);
+    const inputs = [cellRangerDir(first), cellRangerDir(second)];
+    expect(await inputErrorOf(ingest({ inputs }))).toMatch(/duplicate sample ids.*--sample-id-prefix/);
+    const result = await ingest({ inputs, samplePrefixes: ['lib1', 'lib2'] });
+    expect(result.obs.sample_id).toEqual([...first.sampleIds.map((id) => `lib1_${id}`), ...second.sampleIds.map((id) => `lib2_${id}`)]);
+    expect(Array.from(toDense(result.X))).toEqual([...first.values.flat(), ...second.values.flat()]);
+    expect(await inputErrorOf(ingest({ inputs, samplePrefixes: ['lib1'] }))).toMatch(/1 sample id prefixes were given for 2 inputs/);
+  });
+
   it('stops on a fraction in an integer matrix', async () => {
     const fixture = countsFixture(6, 4, 8);
     const matrix = matrixMarket(fixture).replace(/\n(\d+) (\d+) (\d+)\n$/, '\n$1 $2 2.5\n');
