@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
+import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, LATENT_DIM_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
 import { PIPELINE_DEFAULTS } from '../../pipeline/index.js';
 import { runTrain } from '../stages/train.js';
 import { parseChoice, parseInteger, parseIntegerList, parseNumber, pickDefined } from './parse.js';
@@ -34,7 +34,12 @@ export function addTrainOptions(command: Command): Command {
         `or auto (all for the standard model; for the compact model the most, up to ${COMPACT_DEFAULTS.maxGenes}, that keep the DP noise-to-signal ratio at or below ${COMPACT_DEFAULTS.noiseToSignalTarget}) (default: ${d.genes})`,
       orAuto(parseInteger(0)),
     )
-    .option('--latent-dim <dims>', `latent dimensions of the VAE (default: ${d.latentDim})`, parseInteger(1))
+    .option(
+      '--latent-dim <dims>',
+      `latent dimensions of the VAE, or auto (${LATENT_DIM_DEFAULTS.usual}; with DP ${LATENT_DIM_DEFAULTS.budgetLimited} when the noise-to-signal target ` +
+        `holds the compact model's auto gene count below its limit) (default: ${d.latentDim})`,
+      orAuto(parseInteger(1)),
+    )
     .option(
       '--hidden-dims <widths>',
       `standard model: comma-separated widths of the encoder's hidden layers, or 'none' for a linear encoder; an mlp decoder mirrors them (default: ${d.hiddenDims.join(',')})`,

@@ -1,4 +1,4 @@
-import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
+import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, LATENT_DIM_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
 import type { VaeConfig } from './config.js';
 import { elementCount, networkLayout } from './parameters.js';
 import { stepsPerEpoch } from './trainer.js';
@@ -126,6 +126,32 @@ export function parameterCount(config: VaeConfig): number {
  */
 export function noiseToSignal(noiseMultiplier: number, parameters: number, samplingRate: number, nTrain: number): number {
   return (noiseMultiplier * Math.sqrt(parameters)) / (samplingRate * nTrain);
+}
+
+/**
+ * Resolves the 'auto' latent dimensions. `genesAt(dims)` resolves the gene count for a latent
+ * size, and `limit` is the most genes the compact model may take. With DP, when the
+ * noise-to-signal target holds the 'auto' gene count below that limit at the usual size, the
+ * smaller size is used, because it halves the parameters each gene adds.
+ */
+export function resolveLatentDim(
+  option: TrainOptions['latentDim'],
+  budgetBound: boolean,
+  genesAt: (dims: number) => number,
+  limit: number,
+): Resolved<number> {
+  if (option !== 'auto') return { value: option, reason: `set by --latent-dim ${option}` };
+  const usual = LATENT_DIM_DEFAULTS.usual;
+  if (!budgetBound) return { value: usual, reason: `auto: ${usual}` };
+  const atUsual = genesAt(usual);
+  if (atUsual >= limit) return { value: usual, reason: `auto: ${usual}, because the noise-to-signal target leaves the compact model all ${limit} genes it may take` };
+  const smaller = LATENT_DIM_DEFAULTS.budgetLimited;
+  return {
+    value: smaller,
+    reason:
+      `auto: ${smaller}, because at ${usual} dimensions the noise-to-signal target would hold the compact model to ${atUsual} of ${limit} genes, ` +
+      `and at ${smaller} it reads ${genesAt(smaller)}`,
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { basename, join, resolve } from 'node:path';
-import type { TrainOptions } from '../../pipeline/train.js';
+import { COMPACT_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
 import { denseToTable, frameToTable, readFrame, readTable, tableToCsr, writeFrame, writeTable } from '../io/arrow.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { initBackend, type BackendInfo } from '../model/backend.js';
@@ -9,7 +9,7 @@ import { compareWithUntrained, DIAGNOSTIC_MAX_SAMPLES, diagnosticRows, takeRows,
 import type { DpSettings } from '../model/dpsgd.js';
 import { geneLoadings } from '../model/loadings.js';
 import { drawProjection, initParameters, type NetworkLayout, type ParameterSet } from '../model/parameters.js';
-import { noiseToSignal, parameterCount, resolveArchitecture, resolveGenes, resolveSchedule, standardOnlyFlags, type Architecture } from '../model/plan.js';
+import { noiseToSignal, parameterCount, resolveArchitecture, resolveGenes, resolveLatentDim, resolveSchedule, standardOnlyFlags, type Architecture } from '../model/plan.js';
 import { saveModel } from '../model/saved.js';
 import { evaluateLosses, localEngine, stepsPerEpoch, train, type EpochRecord, type GradientEngine, type TrainingProgress } from '../model/trainer.js';
 import { WorkerPool } from '../model/worker-pool.js';
@@ -74,6 +74,7 @@ export interface TrainPrivacy {
 export interface ResolvedTraining {
   architecture: Architecture;
   genes: number;
+  latentDim: number;
   batchSize: number;
   epochs: number;
   learningRate: number;
@@ -141,7 +142,11 @@ function validateOptions(options: TrainOptions): void {
     if (!ok) throw new InputError(message, {}, hint);
   };
   const autoOr = (value: number | 'auto', ok: (value: number) => boolean) => value === 'auto' || ok(value);
-  check(Number.isInteger(options.latentDim) && options.latentDim >= 1, `latent dimension must be a positive integer, got ${options.latentDim}`, 'set --latent-dim');
+  check(
+    options.latentDim === 'auto' || (Number.isInteger(options.latentDim) && options.latentDim >= 1),
+    `latent dimension must be a positive integer or auto, got ${options.latentDim}`,
+    'set --latent-dim',
+  );
   check(autoOr(options.genes, (g) => Number.isInteger(g) && g >= 0), `model genes must be 'auto' or an integer >= 0, got ${options.genes}`, 'set --model-genes');
   check(options.hiddenDims.every((w) => Number.isInteger(w) && w >= 1), `hidden layer widths must be positive integers, got ${options.hiddenDims.join(',')}`, 'set --hidden-dims, e.g. 256,128');
   check(options.dropout >= 0 && options.dropout < 1, `dropout must be in [0, 1), got ${options.dropout}`, 'set --dropout');
@@ -242,10 +247,16 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   const schedule = resolveSchedule(options, architecture.value, nTrain);
   const plannedSteps = stepsPerEpoch(nTrain, schedule.batchSize, options.dp) * schedule.epochs;
   const mechanism = options.dp ? dpMechanism(options, schedule.batchSize, nTrain, nSamples, plannedSteps) : null;
-  const configFor = (genes: number) => modelConfig(options, architecture.value, genes, likelihood, ctx.seed);
-  const genes = resolveGenes(options.genes, inputs.x.nCols, architecture.value, (count) =>
-    mechanism ? noiseToSignal(mechanism.noiseMultiplier, parameterCount(configFor(count)), mechanism.samplingRate, nTrain) : null,
-  );
+  const configAt = (genes: number, dims: number) => modelConfig(options, architecture.value, genes, dims, likelihood, ctx.seed);
+  const genesAt = (dims: number) =>
+    resolveGenes(options.genes, inputs.x.nCols, architecture.value, (count) =>
+      mechanism ? noiseToSignal(mechanism.noiseMultiplier, parameterCount(configAt(count, dims)), mechanism.samplingRate, nTrain) : null,
+    );
+  // Only the compact model's 'auto' gene count under DP depends on the latent size.
+  const budgetBound = mechanism !== null && architecture.value === 'compact' && options.genes === 'auto';
+  const latentDim = resolveLatentDim(options.latentDim, budgetBound, (dims) => genesAt(dims).value, Math.min(COMPACT_DEFAULTS.maxGenes, inputs.x.nCols));
+  const genes = genesAt(latentDim.value);
+  const configFor = (count: number) => configAt(count, latentDim.value);
   const selectOnValidation = split.validation.length > 0 && (options.earlyStopping === 'on' || (options.earlyStopping === 'auto' && !options.dp));
   const resolved: ResolvedTraining = {
     architecture: architecture.value,
@@ -254,7 +265,8 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
     epochs: schedule.epochs,
     learningRate: schedule.learningRate,
     earlyStopping: selectOnValidation,
-    reasons: [architecture.reason, `genes: ${genes.reason}`, ...schedule.reasons, earlyStoppingReason(options, selectOnValidation, split.validation.length)],
+    latentDim: latentDim.value,
+    reasons: [architecture.reason, `genes: ${genes.reason}`, `latent dimensions: ${latentDim.reason}`, ...schedule.reasons, earlyStoppingReason(options, selectOnValidation, split.validation.length)],
   };
 
   const model = modelInputs(ctx, inputs, genes.value, likelihood);
@@ -535,10 +547,10 @@ function dpMechanism(options: TrainOptions, batchSize: number, nTrain: number, n
 }
 
 /** Builds the VAE configuration for a gene count: the compact tied model, or the standard model the options describe. */
-function modelConfig(options: TrainOptions, architecture: Architecture, genes: number, likelihood: Likelihood, seed: number): VaeConfig {
+function modelConfig(options: TrainOptions, architecture: Architecture, genes: number, latentDim: number, likelihood: Likelihood, seed: number): VaeConfig {
   const common = {
     nGenes: genes,
-    latentDim: options.latentDim,
+    latentDim,
     likelihood,
     prior: options.prior,
     mixtureComponents: options.prior === 'mixture' ? options.mixtureComponents : 1,

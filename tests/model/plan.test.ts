@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS } from '../../pipeline/train.js';
+import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, LATENT_DIM_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS } from '../../pipeline/train.js';
 import type { VaeConfig } from '../../src/model/config.js';
-import { noiseToSignal, parameterCount, resolveArchitecture, resolveGenes, resolveSchedule, standardOnlyFlags } from '../../src/model/plan.js';
+import { noiseToSignal, parameterCount, resolveArchitecture, resolveGenes, resolveLatentDim, resolveSchedule, standardOnlyFlags } from '../../src/model/plan.js';
 
 const AUTO = { batchSize: 'auto', epochs: 'auto', learningRate: 'auto', dp: true } as const;
 
@@ -141,5 +141,30 @@ describe('resolveGenes', () => {
     expect(resolveGenes(50, 2000, 'standard', () => null).value).toBe(50);
     expect(resolveGenes(0, 2000, 'compact', () => null).value).toBe(2000);
     expect(resolveGenes(5000, 2000, 'compact', () => null).value).toBe(2000);
+  });
+});
+
+describe('resolveLatentDim', () => {
+  const genesAt = (sigma: number, q: number, n: number, available = 2000) => (dims: number) =>
+    resolveGenes('auto', available, 'compact', (genes) => noiseToSignal(sigma, parameterCount(tiedConfig(genes, dims)), q, n)).value;
+
+  it('keeps an explicit size', () => {
+    expect(resolveLatentDim(7, true, genesAt(3.9, 1, 49), 256).value).toBe(7);
+  });
+
+  it('takes the usual size without a binding budget', () => {
+    expect(resolveLatentDim('auto', false, genesAt(3.9, 1, 49), 256).value).toBe(LATENT_DIM_DEFAULTS.usual);
+  });
+
+  it('shrinks when the budget limits the genes', () => {
+    const at = genesAt(3.9, 1, 49);
+    const { value, reason } = resolveLatentDim('auto', true, at, 256);
+    expect(value).toBe(LATENT_DIM_DEFAULTS.budgetLimited);
+    expect(at(LATENT_DIM_DEFAULTS.budgetLimited)).toBeGreaterThan(at(LATENT_DIM_DEFAULTS.usual));
+    expect(reason).toContain(`to ${at(LATENT_DIM_DEFAULTS.usual)} of 256 genes`);
+  });
+
+  it('keeps the usual size when every gene fits', () => {
+    expect(resolveLatentDim('auto', true, genesAt(2.3, 0.5, 5000), 256).value).toBe(LATENT_DIM_DEFAULTS.usual);
   });
 });
