@@ -1,13 +1,12 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { XMLParser } from 'fast-xml-parser';
 import { InputError } from '../util/errors.js';
 import { MISSING, diagnoseCell, parseCell } from './cells.js';
 import { FLOAT32_MAX, float32RangeError, type CohortBuilder } from './cohortBuilder.js';
 import { listNames } from './columns.js';
 import type { MetadataTable } from './metadata.js';
-import { sniffFile } from './source.js';
+import { readWholeText } from './source.js';
 import type { MatrixFileReport, MatrixReadSpec } from './textMatrix.js';
 
 /** Sample annotation columns taken from the XML, before the characteristics tags. */
@@ -59,8 +58,7 @@ interface SampleRecord {
 }
 
 function parseSamples(xmlPath: string): SampleRecord[] {
-  const raw = readFileSync(xmlPath);
-  const text = (sniffFile(xmlPath) === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+  const text = readWholeText(xmlPath);
   const parser = new XMLParser({
     ignoreAttributes: false,
     attributeNamePrefix: '',
@@ -175,6 +173,13 @@ function locateTable(directory: string, name: string): string | null {
   return null;
 }
 
+/** Returns the files a MINiML series is read from: the XML and every sample table found beside it. */
+export function minimlFiles(xmlPath: string): string[] {
+  const directory = dirname(xmlPath);
+  const tables = parseSamples(xmlPath).map((sample) => locateTable(directory, sample.dataFile));
+  return [xmlPath, ...tables.filter((table): table is string => table !== null)];
+}
+
 /** A MINiML series read into the cohort, with its sample annotations for use as metadata. */
 export interface MinimlReport extends MatrixFileReport {
   annotations: MetadataTable;
@@ -220,9 +225,8 @@ export async function readMinimlSeries(xmlPath: string, fileIndex: number, spec:
   let identity = true;
   for (const sample of samples) {
     const path = locateTable(directory, sample.dataFile)!;
-    const raw = readFileSync(path);
-    bytes += raw.length;
-    const text = (sniffFile(path) === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+    bytes += statSync(path).size;
+    const text = readWholeText(path);
     const ids: string[] = [];
     const values: number[] = [];
     const tableLines = text.split('\n');
@@ -320,7 +324,9 @@ export function minimlPartError(path: string): InputError | null {
   return new InputError(
     "this is one sample's data table of a GEO MINiML series, which is read together with the series' XML",
     { file: path },
-    `give the directory that contains the family XML (GSExxx_family.xml) and every sample table, such as ${dirname(path)}`,
+    readdirSync(dirname(path)).some((name) => /\.xml(\.gz)?$/i.test(name))
+      ? `give the directory ${dirname(path)}, which contains the series' XML`
+      : "give the directory that contains the series' family XML (GSExxx_family.xml) and every sample table",
   );
 }
 

@@ -1,8 +1,8 @@
-import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { InputError } from '../util/errors.js';
 
 /** The kind of a file, judged from its first bytes (magic numbers), not from its name. */
@@ -66,6 +66,21 @@ export function sniffFile(path: string): FileKind {
     );
   }
   return 'text';
+}
+
+/** Reads a small plain or gzip file whole as UTF-8 text; a truncated or corrupt gzip file raises an InputError naming it. */
+export function readWholeText(path: string): string {
+  const raw = readFileSync(path);
+  if (sniffFile(path) !== 'gzip') return raw.toString('utf8');
+  try {
+    return gunzipSync(raw).toString('utf8');
+  } catch (error) {
+    throw new InputError(
+      `the gzip file is truncated or corrupt (${(error as Error).message})`,
+      { file: path },
+      `check the download or recompress the file (gzip -t ${basename(path)} tests it)`,
+    );
+  }
 }
 
 /** A byte stream over a plain or gzip-compressed file. */

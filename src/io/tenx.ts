@@ -1,10 +1,9 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { InputError } from '../util/errors.js';
 import { FLOAT32_MAX, float32RangeError, type CohortBuilder } from './cohortBuilder.js';
 import { listNames } from './columns.js';
-import { openText, sniffFile } from './source.js';
+import { openText, readWholeText, sniffFile } from './source.js';
 import type { MatrixFileReport, MatrixReadSpec } from './textMatrix.js';
 
 /** The three files of a Cell Ranger matrix directory (v2: genes.tsv, v3: features.tsv.gz). */
@@ -70,9 +69,7 @@ export function findTenxFiles(path: string): TenxFiles | null {
 
 /** Lines of a small plain or gzip text file, without a trailing empty line. */
 function readSmallLines(path: string): string[] {
-  const raw = readFileSync(path);
-  const text = (sniffFile(path) === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-  const lines = text.split(/\r?\n/);
+  const lines = readWholeText(path).split(/\r?\n/);
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;
 }
@@ -190,6 +187,9 @@ async function readMatrixMarket(path: string, spec: MatrixReadSpec): Promise<Mat
     if (!Number.isFinite(value)) fail(`the value '${parts[2]}' is not a finite number`, 'every entry needs a numeric value');
     if (field === 'integer' && !Number.isInteger(value)) {
       fail(`the value '${parts[2]}' is not an integer, but the header declares integer values`, "correct the value, or declare the field 'real' in the header if the matrix holds non-integer values");
+    }
+    if (field === 'integer' && value < 0) {
+      fail(`the count '${parts[2]}' is negative`, 'a Cell Ranger matrix holds counts, which are never negative; check how the file was made');
     }
     if (value > FLOAT32_MAX || value < -FLOAT32_MAX) throw float32RangeError(value, { file: path, line: lineNumber });
     if (entries.length === size.nnz) fail(`the file has more entries than the ${size.nnz} its size line declares`, 'check that the file was not concatenated or edited');

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createReadStream, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { findMinimlXml, minimlFiles } from '../io/miniml.js';
+import { findTenxFiles } from '../io/tenx.js';
 
 /** SHA-256 of a file, streamed, as lowercase hex. */
 export async function sha256File(path: string): Promise<string> {
@@ -16,28 +18,28 @@ export interface FileFingerprint {
 }
 
 export async function fingerprintFile(path: string): Promise<FileFingerprint> {
-  const directory = bundleDirectory(path);
-  if (directory === null) return { path, bytes: statSync(path).size, sha256: await sha256File(path) };
-  // A bundle's content is every file of its directory: name and SHA-256 of each, in name order.
+  const files = bundleFiles(path);
+  if (files === null) return { path, bytes: statSync(path).size, sha256: await sha256File(path) };
+  // A bundle's content is the files ingest reads: the name and SHA-256 of each, in name order.
   const hash = createHash('sha256');
   let bytes = 0;
-  for (const name of readdirSync(directory).sort()) {
-    const file = join(directory, name);
-    const stat = statSync(file);
-    if (!stat.isFile()) continue;
-    bytes += stat.size;
-    hash.update(`${name}\0${await sha256File(file)}\n`);
+  for (const file of [...files].sort((a, b) => basename(a).localeCompare(basename(b)))) {
+    bytes += statSync(file).size;
+    hash.update(`${basename(file)}\0${await sha256File(file)}\n`);
   }
   return { path, bytes, sha256: hash.digest('hex') };
 }
 
 /**
- * Returns the directory whose files make up a bundle input, or null for a single file. A bundle
- * is a Cell Ranger matrix or a GEO MINiML series, given as its directory or its .mtx or .xml file.
+ * Returns the files of a bundle input, or null for a single file. A bundle is a Cell Ranger
+ * matrix (its .mtx, gene and barcode files) or a GEO MINiML series (its XML and sample tables),
+ * given as its directory or its .mtx or .xml file.
  */
-function bundleDirectory(path: string): string | null {
-  if (statSync(path).isDirectory()) return path;
-  return /\.(mtx|xml)(\.gz)?$/i.test(path) ? dirname(path) : null;
+function bundleFiles(path: string): string[] | null {
+  const tenx = findTenxFiles(path);
+  if (tenx) return [tenx.matrix, tenx.features, tenx.barcodes];
+  const xml = findMinimlXml(path);
+  return xml ? minimlFiles(xml) : null;
 }
 
 /** SHA-256 of a value's canonical JSON (object keys sorted), as lowercase hex. */

@@ -14,6 +14,8 @@ import { readTextMatrix, type MatrixFileReport, type MatrixReadSpec } from '../i
 import { FILES } from '../run/layout.js';
 import type { StageContext, StageResult } from '../run/stage.js';
 import { InputError } from '../util/errors.js';
+import type { CsrMatrix } from '../matrix/csr.js';
+import { rowFingerprints } from '../matrix/fingerprint.js';
 import { findMinimlXml, minimlPartError, readMinimlSeries, type MinimlReport } from '../io/miniml.js';
 import { findTenxFiles, readTenxMatrix, tenxPartError } from '../io/tenx.js';
 
@@ -96,6 +98,8 @@ export interface IngestSummary {
   };
   /** Samples whose values are all zero. */
   samplesAllZero: number;
+  /** Samples whose values equal an earlier sample's (a copy under another id or from another input). */
+  samplesDuplicated: number;
   labels: LabelSummary | null;
   metadata: MetadataSummary | null;
   warnings: string[];
@@ -129,13 +133,7 @@ export async function runIngest(ctx: StageContext, options: IngestOptions): Prom
   }
   const warnings: string[] = [];
   const missing = new MissingValues(options.naValues);
-  if (options.samplePrefixes.length > 0 && options.samplePrefixes.length !== options.inputs.length) {
-    throw new InputError(
-      `${options.samplePrefixes.length} sample id prefixes were given for ${options.inputs.length} inputs`,
-      {},
-      'give --sample-id-prefix once per input, in the order of the inputs',
-    );
-  }
+  checkSamplePrefixes(options);
   const cohort = new CohortBuilder(options.inputs, { makeUnique: options.makeUnique, samplePrefixes: options.samplePrefixes });
   const reports: MatrixFileReport[] = [];
 
@@ -181,6 +179,10 @@ export async function runIngest(ctx: StageContext, options: IngestOptions): Prom
   // A GEO series carries its sample annotations, which serve as metadata unless --metadata is given.
   const annotations = seriesAnnotations(reports);
   if (table === null && annotations !== null) table = annotations;
+  if (table === null && (options.metadataLabelColumn !== null || options.metadataIdColumn !== null)) {
+    const flag = options.metadataLabelColumn !== null ? '--metadata-label-column' : '--metadata-id-column';
+    throw new InputError(`${flag} names a column of the metadata file, but no --metadata was given`, {}, 'pass the file with --metadata, or use --label-column for a label column of the matrix');
+  }
 
   const labelsInMatrix = resolveMatrixLabels(options, reports);
   let labels: (string | null)[] | null = labelsInMatrix ? cohort.labels : null;
@@ -241,6 +243,13 @@ export async function runIngest(ctx: StageContext, options: IngestOptions): Prom
 
   const batches = cohort.finish();
   const geneIds = cohort.geneIds!;
+  const copies = duplicatedSamples(batches, geneIds, cohort.sampleIds);
+  if (copies.length > 0) {
+    warnings.push(
+      `${copies.length} samples have the same values as another sample (${copies.slice(0, 3).map(([copy, first]) => `'${copy}' = '${first}'`).join(', ')}). ` +
+        'A sample read twice can sit on both sides of a cross-validation split and inflate the scores; remove the copies unless they are real replicates',
+    );
+  }
   // A Cell Ranger matrix or a GEO series fixes which axis contains the samples, so no swap is suggested.
   const fixedLayout = reports.every((report) => report.format === 'mtx' || report.format === 'geo-miniml');
   const checked = checkOrientation(cohort.sampleIds, geneIds, options.genesInRows);
@@ -293,6 +302,7 @@ export async function runIngest(ctx: StageContext, options: IngestOptions): Prom
       allZero: allZeroGenes,
     },
     samplesAllZero: allZeroSamples,
+    samplesDuplicated: copies.length,
     labels: labelSummary,
     metadata: metadataSummary,
     warnings,
@@ -417,6 +427,37 @@ async function readBundle(
   const report = tenx ? await readTenxMatrix(tenx, fileIndex, spec, cohort) : await readMinimlSeries(xml!, fileIndex, spec, cohort);
   // The input as given names the bundle, as in the manifest, whose fingerprint covers every file of it.
   return { ...report, path };
+}
+
+/** Checks --sample-id-prefix: one non-empty prefix per input, all different. */
+function checkSamplePrefixes(options: IngestOptions): void {
+  const prefixes = options.samplePrefixes;
+  if (prefixes.length === 0) return;
+  const hint = 'give --sample-id-prefix once per input, in the order of the inputs, each a different non-empty text';
+  if (prefixes.length !== options.inputs.length) {
+    throw new InputError(`${prefixes.length} sample id prefixes were given for ${options.inputs.length} inputs`, {}, hint);
+  }
+  if (prefixes.some((prefix) => prefix.trim() === '')) throw new InputError('a sample id prefix is empty', {}, hint);
+  const repeated = duplicates(prefixes);
+  if (repeated.size > 0) throw new InputError(`sample id prefixes repeat: ${describeDuplicates(repeated)}`, {}, hint);
+}
+
+/** Returns [copy, original] id pairs for samples whose values equal an earlier sample's; all-zero samples are not compared. */
+function duplicatedSamples(batches: CsrMatrix[], geneIds: readonly string[], sampleIds: readonly string[]): [string, string][] {
+  const first = new Map<string, number>();
+  const copies: [string, string][] = [];
+  let row = 0;
+  for (const batch of batches) {
+    for (const fingerprint of rowFingerprints(batch, geneIds)) {
+      if (fingerprint !== null) {
+        const earlier = first.get(fingerprint);
+        if (earlier === undefined) first.set(fingerprint, row);
+        else copies.push([sampleIds[row], sampleIds[earlier]]);
+      }
+      row++;
+    }
+  }
+  return copies;
 }
 
 /** Returns the sample annotations of the GEO series among the inputs (merged when there are several), or null when there are none. */

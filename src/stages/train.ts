@@ -1,5 +1,5 @@
 import { basename, join, resolve } from 'node:path';
-import { COMPACT_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
+import { COMPACT_DEFAULTS, LATENT_DIM_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
 import { denseToTable, frameToTable, readFrame, readTable, tableToCsr, writeFrame, writeTable } from '../io/arrow.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { initBackend, type BackendInfo } from '../model/backend.js';
@@ -278,6 +278,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   const description = describeModel(config, architecture.value, inputs.x.nCols);
   ctx.log.info(`${description}; ${parameters.count()} parameters; ${nTrain} training and ${split.validation.length} validation samples`);
   for (const reason of resolved.reasons) ctx.log.debug(reason);
+  if (options.latentDim === 'auto' && latentDim.value !== LATENT_DIM_DEFAULTS.usual) ctx.log.info(`latent dimensions: ${latentDim.reason}`);
 
   let privacy: TrainPrivacy;
   let ledger: PrivacyLedger | null = null;

@@ -144,7 +144,7 @@ describe('GEO MINiML series', () => {
 
   it('stops on one sample table given alone', async () => {
     const dir = series(samples());
-    expect(await inputErrorOf(ingest({ inputs: [join(dir, 'GSM1-tbl-1.txt.gz')] }))).toMatch(/one sample's data table of a GEO MINiML series.*give the directory that contains the family XML/);
+    expect(await inputErrorOf(ingest({ inputs: [join(dir, 'GSM1-tbl-1.txt.gz')] }))).toMatch(/one sample's data table of a GEO MINiML series.*give the directory .*, which contains the series' XML/);
   });
 
   it('stops on XML that is not MINiML', async () => {

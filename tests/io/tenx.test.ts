@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toDense } from '../../src/matrix/csr.js';
+import { fingerprintFile } from '../../src/run/hash.js';
 import { DATA_DIR } from '../e2e/cohorts.js';
 import { ingest, inputErrorOf } from '../fixtures/ingest.js';
 import { countsFixture, fixtureDir, labelsText, writeFixture, type CountsFixture } from '../fixtures/matrices.js';
@@ -103,6 +104,49 @@ describe('Cell Ranger matrices', () => {
     expect(result.obs.sample_id).toEqual([...first.sampleIds.map((id) => `lib1_${id}`), ...second.sampleIds.map((id) => `lib2_${id}`)]);
     expect(Array.from(toDense(result.X))).toEqual([...first.values.flat(), ...second.values.flat()]);
     expect(await inputErrorOf(ingest({ inputs, samplePrefixes: ['lib1'] }))).toMatch(/1 sample id prefixes were given for 2 inputs/);
+  });
+
+  it('warns about samples read twice', async () => {
+    const fixture = countsFixture(4, 3, 11);
+    const dir = cellRangerDir(fixture);
+    const result = await ingest({ inputs: [dir, dir], samplePrefixes: ['a', 'b'] });
+    expect(result.summary.samplesDuplicated).toBe(4);
+    expect(result.warnings.join(' ')).toMatch(/4 samples have the same values as another sample \('b_S1' = 'a_S1'/);
+  });
+
+  it('stops on empty or repeated prefixes', async () => {
+    const dir = cellRangerDir(countsFixture(4, 3));
+    expect(await inputErrorOf(ingest({ inputs: [dir, dir], samplePrefixes: ['a', 'a'] }))).toMatch(/sample id prefixes repeat: 'a'/);
+    expect(await inputErrorOf(ingest({ inputs: [dir, dir], samplePrefixes: ['a', ' '] }))).toMatch(/a sample id prefix is empty/);
+  });
+
+  it('stops on a negative count', async () => {
+    const fixture = countsFixture(6, 4, 8);
+    const matrix = matrixMarket(fixture).replace(/\n(\d+) (\d+) (\d+)\n$/, '\n$1 $2 -3\n');
+    const error = await inputErrorOf(ingest({ inputs: [cellRangerDir(fixture, { matrix, gzip: false })] }));
+    expect(error).toMatch(/line \d+: the count '-3' is negative/);
+  });
+
+  it('names a truncated barcode file', async () => {
+    const dir = cellRangerDir(countsFixture(40, 3));
+    const whole = readFileSync(join(dir, 'barcodes.tsv.gz'));
+    writeFileSync(join(dir, 'barcodes.tsv.gz'), whole.subarray(0, Math.floor(whole.length / 2)));
+    expect(await inputErrorOf(ingest({ inputs: [dir] }))).toMatch(/barcodes\.tsv\.gz: the gzip file is truncated or corrupt/);
+  });
+
+  it('stops on --metadata-label-column without metadata', async () => {
+    const error = await inputErrorOf(ingest({ inputs: [cellRangerDir(countsFixture(4, 3))], metadataLabelColumn: 'cell_type' }));
+    expect(error).toMatch(/--metadata-label-column names a column of the metadata file, but no --metadata was given/);
+  });
+
+  it('fingerprints only the files it reads', async () => {
+    const dir = cellRangerDir(countsFixture(4, 3));
+    const before = await fingerprintFile(dir);
+    writeFixture(dir, 'README.txt', 'notes\n');
+    expect((await fingerprintFile(dir)).sha256).toBe(before.sha256);
+    expect((await fingerprintFile(join(dir, 'matrix.mtx.gz'))).sha256).toBe(before.sha256);
+    writeFixture(dir, 'barcodes.tsv.gz', 'X1\nX2\nX3\nX4\n', true);
+    expect((await fingerprintFile(dir)).sha256).not.toBe(before.sha256);
   });
 
   it('stops on a fraction in an integer matrix', async () => {

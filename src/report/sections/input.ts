@@ -24,6 +24,7 @@ const SHOWN_INGEST_FIELDS: (keyof IngestSummary)[] = [
   'orientation',
   'genes',
   'samplesAllZero',
+  'samplesDuplicated',
   'labels',
   'metadata',
   'warnings',
@@ -167,6 +168,8 @@ function renderExclusions(ingest: Fields<IngestFields>, normalize: Fields<Normal
   const conflicts = genes.array('ensemblVersionConflicts').length;
   if (conflicts > 0) items.push(`Ensembl ids present both with and without a version suffix: ${formatInteger(conflicts)}.`);
   if (ingest.number('samplesAllZero') !== null) items.push(`Samples whose values are all zero: ${formatInteger(ingest.number('samplesAllZero'))}.`);
+  const duplicated = ingest.number('samplesDuplicated');
+  if (duplicated !== null && duplicated > 0) items.push(`Samples whose values equal another sample's (kept, see the warnings): ${formatInteger(duplicated)}.`);
 
   const genesIn = normalize.number('genesIn');
   const genesKept = normalize.number('genesKept');
@@ -196,8 +199,12 @@ function renderOrientation(ingest: Fields<IngestFields>): string {
     layout === 'genes-in-rows'
       ? 'The file was read with genes in rows and samples in columns (transposed on reading).'
       : 'The file was read with samples in rows and genes in columns.';
-  if (formats.length > 0 && formats.every((format) => format === 'mtx' || format === 'geo-miniml')) {
-    read = 'The input format fixes the orientation: each barcode of a Cell Ranger matrix, or each sample table of a GEO series, is one sample.';
+  if (formats.length > 0 && formats.every((format) => format === 'mtx')) {
+    read = 'The Cell Ranger format fixes the orientation: each barcode is one sample.';
+  } else if (formats.length > 0 && formats.every((format) => format === 'geo-miniml')) {
+    read = 'The GEO MINiML format fixes the orientation: each sample table is one sample.';
+  } else if (formats.length > 0 && formats.every((format) => format === 'mtx' || format === 'geo-miniml')) {
+    read = 'The input formats fix the orientation: each barcode of a Cell Ranger matrix, and each sample table of a GEO series, is one sample.';
   }
   const evidence =
     `Sample ids that look like gene or probe ids: ${formatPercent(orientation.number('sampleIdsGeneLike'))}; ` +

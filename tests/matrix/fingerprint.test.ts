@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { csrFromDense } from '../../src/matrix/csr.js';
-import { rowFingerprints } from '../../src/model/overlap.js';
+import { rowFingerprints } from '../../src/matrix/fingerprint.js';
 
 describe('rowFingerprints', () => {
   const genes = ['A', 'B', 'C'];
@@ -27,6 +27,13 @@ describe('rowFingerprints', () => {
   it('ignores the gene order', () => {
     const reordered = rowFingerprints(csrFromDense(1, 3, [2.5, 1, 0]), ['C', 'A', 'B']);
     expect(reordered[0]).toBe(fingerprints[0]);
+  });
+
+  it('counts only the genes given', () => {
+    const subset = rowFingerprints(csrFromDense(1, 2, [1, 2.5]), ['A', 'C'], new Set(['A', 'C']));
+    const restricted = rowFingerprints(csrFromDense(4, 3, rows.flat()), genes, new Set(['A', 'C']));
+    expect(restricted[0]).toBe(subset[0]);
+    expect(restricted[1]).toBeNull();
   });
 
   it('tells a value moved to another gene apart', () => {
