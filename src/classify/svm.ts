@@ -109,7 +109,7 @@ export class SupportVectorMachine implements Classifier {
       weight,
       quiet: true,
     });
-    instance.train(toRowArrays(x), Array.from(y));
+    silenceStdout(() => instance.train(toRowArrays(x), Array.from(y)));
     this.instance = instance;
     this.state = {
       kind: 'svm',
@@ -172,4 +172,19 @@ function scaleGamma(x: Features): number {
   const n = x.data.length;
   const variance = sumSquares / n - (sum / n) ** 2;
   return variance > 0 ? 1 / (x.nCols * variance) : 1;
+}
+
+/**
+ * Runs `work` with process.stdout muted. libsvm-js printed its solver progress on some fits
+ * despite its quiet option (thousands of lines on a 1,400-sample cohort), which corrupted
+ * output that users pipe. The training call is synchronous, so no other output is dropped.
+ */
+function silenceStdout<T>(work: () => T): T {
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return work();
+  } finally {
+    process.stdout.write = write;
+  }
 }
