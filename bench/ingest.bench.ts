@@ -77,7 +77,7 @@ export function generateCountsCsv(path: string, samples: number, genes: number, 
 }
 
 /** Timings and sizes printed by the ingest child. */
-interface ChildResult {
+export interface ChildResult {
   seconds: number;
   peakRssBytes: number;
   nnz: number;
@@ -86,8 +86,8 @@ interface ChildResult {
   xArrowBytes: number;
 }
 
-/** Ingests `csv` in a fresh Node process and returns its time and peak RSS. */
-async function ingestInChild(csv: string, outDir: string): Promise<ChildResult> {
+/** Ingests `csv` (or any input ingest reads) in a fresh Node process and returns its time and peak RSS. */
+export async function ingestInChild(csv: string, outDir: string): Promise<ChildResult> {
   const self = fileURLToPath(import.meta.url);
   if (!self.endsWith('.js')) throw new Error(`run the compiled benchmark (dist/bench/ingest.bench.js), not ${self}`);
   const output = await new Promise<string>((resolve, reject) => {
@@ -149,7 +149,7 @@ function pandasReadCsv(csv: string): { seconds: number; peakRssBytes: number; ve
   return JSON.parse(output.trim().split('\n').pop()!) as { seconds: number; peakRssBytes: number; version: string };
 }
 
-function envNumber(name: string, fallback: number): number {
+export function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
   return raw === undefined || raw === '' ? fallback : Number(raw);
 }
@@ -220,7 +220,7 @@ export async function run(): Promise<object> {
   }
 }
 
-function round(value: number): number {
+export function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
