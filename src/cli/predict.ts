@@ -10,7 +10,7 @@ import { buildTable } from '../classify/tables.js';
 import { writeTable } from '../io/arrow.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic.js';
 import type { BackendChoice } from '../model/backend.js';
-import { encodeCohort, type GeneAlignment } from '../model/encode.js';
+import { countSeen, encodeCohort, type GeneAlignment } from '../model/encode.js';
 import { readStageSummary } from '../run/runner.js';
 import { STAGE_DIRS } from '../run/layout.js';
 import { CLASSIFY_FILES, type ClassifierModelFile } from '../stages/classify.js';
@@ -34,8 +34,8 @@ export interface CohortPrediction {
   labels: (string | null)[] | null;
   /** Scores against those labels, else null. */
   evaluation: HoldoutEvaluation | null;
-  /** Samples whose values equal those of a sample the model's run trained on; null when unknown. */
-  seenInTraining: number | null;
+  /** Per sample, whether its values equal those of a sample the model's run trained on; null when unknown. */
+  seenInTraining: boolean[] | null;
 }
 
 /** Reads the classifier saved by a run's classify stage, explaining why when there is none. */
@@ -99,17 +99,26 @@ export async function predictCohort(
   }
 }
 
+/** Returns the seen-in-training flags as 1/0 when any sample was seen in training, else null (the column is then left out). */
+function seenColumn(prediction: CohortPrediction): Int32Array | null {
+  const seen = prediction.seenInTraining;
+  return seen && seen.some(Boolean) ? Int32Array.from(seen, (flag) => (flag ? 1 : 0)) : null;
+}
+
 /**
  * Tab-separated sample_id, predicted_label and one probability column per class (p_<class>),
- * plus the known label (true_label, empty where missing) when the cohort came with labels.
+ * plus the known label (true_label, empty where missing) when the cohort came with labels, and
+ * seen_in_training (1 or 0) when some samples equal samples the model was trained on.
  */
 export function predictionTsv(prediction: CohortPrediction): string {
   const { classes, probabilities, labels } = prediction;
+  const seen = seenColumn(prediction);
   const known = labels ? ['true_label'] : [];
-  const lines = [['sample_id', 'predicted_label', ...known, ...classes.map((label) => `p_${label}`)].join('\t')];
+  const flag = seen ? ['seen_in_training'] : [];
+  const lines = [['sample_id', 'predicted_label', ...known, ...flag, ...classes.map((label) => `p_${label}`)].join('\t')];
   prediction.sampleIds.forEach((id, i) => {
     const row = Array.from(probabilities.subarray(i * classes.length, (i + 1) * classes.length), (p) => p.toPrecision(6));
-    lines.push([id, prediction.predicted[i], ...(labels ? [labels[i] ?? ''] : []), ...row].join('\t'));
+    lines.push([id, prediction.predicted[i], ...(labels ? [labels[i] ?? ''] : []), ...(seen ? [String(seen[i])] : []), ...row].join('\t'));
   });
   return lines.join('\n') + '\n';
 }
@@ -126,6 +135,7 @@ function writePrediction(path: string, prediction: CohortPrediction): void {
         { name: 'sample_id', kind: 'utf8', values: prediction.sampleIds },
         { name: 'predicted_label', kind: 'utf8', values: prediction.predicted },
         ...(prediction.labels ? [{ name: 'true_label', kind: 'utf8' as const, values: prediction.labels }] : []),
+        ...(seenColumn(prediction) ? [{ name: 'seen_in_training', kind: 'int32' as const, values: seenColumn(prediction)! }] : []),
         { name: 'probabilities', kind: 'list', width: prediction.classes.length, values: Float32Array.from(prediction.probabilities) },
       ],
       { 'genevae.classes': JSON.stringify(prediction.classes), 'genevae.ensemble': prediction.ensemble },
@@ -234,7 +244,7 @@ export function registerPredict(program: Command): void {
           model: runDir,
           ensemble: prediction.ensemble,
           crossValidated: reference,
-          samplesSeenInTraining: prediction.seenInTraining,
+          samplesSeenInTraining: countSeen(prediction.seenInTraining),
           ...prediction.evaluation,
         });
       }

@@ -42,7 +42,7 @@ export interface EncodedCohort {
   /** Known labels of the new samples, when the ingest options name a label column (null per unlabelled sample); else null. */
   labels: (string | null)[] | null;
   /** Samples whose values equal those of a sample the model's run trained on; null when the run's ingest tables are gone. */
-  seenInTraining: number | null;
+  seenInTraining: boolean[] | null;
 }
 
 /** Finds the saved model directory of a run directory, or returns the directory itself when it contains a model. */
@@ -114,6 +114,11 @@ export function normalizeForModel(
   return out;
 }
 
+/** Counts the samples flagged as seen in training; null when that is unknown. */
+export function countSeen(seenInTraining: boolean[] | null): number | null {
+  return seenInTraining === null ? null : seenInTraining.filter(Boolean).length;
+}
+
 /**
  * Embeds a new cohort with a saved model: reads `input` with the ingest stage's reader (and
  * the ingest options given), aligns genes by id to the model's, applies the saved
@@ -167,9 +172,10 @@ export async function encodeCohort(
       log.debug('library sizes of the new cohort are sums over all of its genes');
     }
     const seenInTraining = samplesSeenInTraining(runDir, matrix, cohortGenes);
-    if (seenInTraining !== null && seenInTraining > 0) {
+    const seen = countSeen(seenInTraining);
+    if (seen !== null && seen > 0) {
       warnings.push(
-        `${seenInTraining} of the ${matrix.nRows} samples have the same values as samples the model was trained on, ` +
+        `${seen} of the ${matrix.nRows} samples have the same values as samples the model was trained on, ` +
           'so their latents and predictions are not those of unseen patients, and scores on them are optimistic',
       );
     }

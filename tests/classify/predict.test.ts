@@ -74,7 +74,8 @@ describe('predictCohort', () => {
     expect(prediction.classes).toEqual(['group0', 'group1', 'group2']);
     expect(prediction.alignment.missing).toEqual(['g4']);
     expect(prediction.alignment.extra).toEqual(['extra_gene']);
-    expect(prediction.seenInTraining).toBe(0);
+    expect(prediction.seenInTraining?.some(Boolean)).toBe(false);
+    expect(predictionTsv(prediction).split('\n')[0]).not.toContain('seen_in_training');
     const correct = prediction.predicted.filter((label, i) => label === `group${i % 3}`).length;
     expect(correct).toBeGreaterThanOrEqual(10);
     for (let i = 0; i < 12; i++) {
@@ -108,6 +109,24 @@ describe('predictCohort', () => {
     expect(tsv[11].split('\t')[2]).toBe('');
     expect(tsv[12].split('\t')[2]).toBe('group9');
   }, 300_000);
+
+  it('flags samples seen in training', () => {
+    const tsv = predictionTsv({
+      sampleIds: ['a', 'b'],
+      classes: ['x', 'y'],
+      ensemble: 'voting',
+      predicted: ['x', 'y'],
+      probabilities: Float64Array.from([0.9, 0.1, 0.2, 0.8]),
+      alignment: { modelGenes: 1, matched: 1, missing: [], extra: [], missingFraction: 0 },
+      warnings: [],
+      labels: null,
+      evaluation: null,
+      seenInTraining: [true, false],
+    }).split('\n');
+    expect(tsv[0]).toBe('sample_id\tpredicted_label\tseen_in_training\tp_x\tp_y');
+    expect(tsv[1].split('\t')[2]).toBe('1');
+    expect(tsv[2].split('\t')[2]).toBe('0');
+  });
 
   it('explains a run without a classifier', async () => {
     const runDir = await classifiedRun(Array.from({ length: SAMPLES }, () => 'same'));

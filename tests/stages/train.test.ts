@@ -232,7 +232,7 @@ describe('encodeCohort', () => {
     const trained = tableToDense(readTable(join(ctx.outputDir, 'latent.arrow')), 'z').data;
     const encoded = await encodeCohort(ingest.runDir, csv);
     expect(encoded.alignment.missing).toEqual([]);
-    expect(encoded.seenInTraining).toBe(SAMPLES);
+    expect(encoded.seenInTraining?.filter(Boolean)).toHaveLength(SAMPLES);
     expect(encoded.warnings.join(' ')).toContain(`${SAMPLES} of the ${SAMPLES} samples have the same values as samples the model was trained on`);
     let worst = 0;
     for (let i = 0; i < trained.length; i++) worst = Math.max(worst, Math.abs(encoded.latent.data[i] - trained[i]));
