@@ -144,7 +144,6 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   workers: 1,
 };
 
-/** Values of the 'auto' batch size, epochs and learning rate for the standard model. */
 /**
  * Largest training split for which 'auto' takes the compact model without DP. On the demo cohort
  * and four public cohorts of 57 to 630 training samples, the standard model (up to half a million
@@ -155,10 +154,22 @@ export const TRAIN_DEFAULTS: TrainOptions = {
  */
 export const COMPACT_AUTO_MAX_SAMPLES = 1000;
 
+/** Values of the 'auto' batch size, epochs and learning rate for the standard model. */
 export const STANDARD_SCHEDULE = {
   batchSize: 128,
   epochs: 100,
   learningRate: 1e-3,
+} as const;
+
+/**
+ * Latent dimensions that 'auto' chooses from. Under DP at epsilon 8 the noise-to-signal target
+ * held the gene count down on cohorts of 49 to 65 training samples. There, 5 dimensions let the
+ * compact model read about twice the genes and closed more of the gap to PCA than 10
+ * (measurements in docs/training.md).
+ */
+export const LATENT_DIM_DEFAULTS = {
+  usual: 10,
+  budgetLimited: 5,
 } as const;
 
 /**
@@ -173,17 +184,6 @@ export const STANDARD_SCHEDULE = {
  *   about 3.5 learned less than the untrained model, so the gene count is the largest that keeps
  *   it at or below 2, and never more than 256 (the most variable genes carry the structure).
  */
-/**
- * Latent dimensions that 'auto' chooses from. Under DP at epsilon 8, with the gene count held
- * down by the noise-to-signal target (cohorts of 49 to 65 training samples here), 5 dimensions
- * let the compact model read about twice the genes and closed more of the gap to PCA than 10;
- * docs/training.md has the measurements.
- */
-export const LATENT_DIM_DEFAULTS = {
-  usual: 10,
-  budgetLimited: 5,
-} as const;
-
 export const COMPACT_DEFAULTS = {
   /** Optimizer steps planned when epochs is 'auto'. */
   steps: 60,

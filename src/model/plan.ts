@@ -131,7 +131,7 @@ export function noiseToSignal(noiseMultiplier: number, parameters: number, sampl
 /**
  * Resolves the 'auto' latent dimensions. `genesAt(dims)` resolves the gene count for a latent
  * size, and `limit` is the most genes the compact model may take. With DP, when the
- * noise-to-signal target holds the 'auto' gene count below that limit at the usual size, the
+ * noise-to-signal target keeps the 'auto' gene count below that limit at the usual size, the
  * smaller size is used, because it halves the parameters each gene adds.
  */
 export function resolveLatentDim(

@@ -9,15 +9,15 @@ import { describeChoices, describeDuplicates, duplicates, listNames } from '../i
 import { writeCsrBatchesAtomic } from '../io/csrWriter.js';
 import { hasColumn, joinMetadata, readMetadataTable, type MetadataColumn, type MetadataJoin, type MetadataTable } from '../io/metadata.js';
 import { readArrowMatrix } from '../io/arrowMatrix.js';
+import { findMinimlXml, minimlPartError, readMinimlSeries, type MinimlReport } from '../io/miniml.js';
 import { sniffFile } from '../io/source.js';
+import { findTenxFiles, readTenxMatrix, tenxPartError } from '../io/tenx.js';
 import { readTextMatrix, type MatrixFileReport, type MatrixReadSpec } from '../io/textMatrix.js';
+import type { CsrMatrix } from '../matrix/csr.js';
+import { rowFingerprints } from '../matrix/fingerprint.js';
 import { FILES } from '../run/layout.js';
 import type { StageContext, StageResult } from '../run/stage.js';
 import { InputError } from '../util/errors.js';
-import type { CsrMatrix } from '../matrix/csr.js';
-import { rowFingerprints } from '../matrix/fingerprint.js';
-import { findMinimlXml, minimlPartError, readMinimlSeries, type MinimlReport } from '../io/miniml.js';
-import { findTenxFiles, readTenxMatrix, tenxPartError } from '../io/tenx.js';
 
 /** One input file as the summary records it. */
 export interface IngestFileSummary {
@@ -425,7 +425,7 @@ async function readBundle(
     missingPolicy: options.missing,
   };
   const report = tenx ? await readTenxMatrix(tenx, fileIndex, spec, cohort) : await readMinimlSeries(xml!, fileIndex, spec, cohort);
-  // The input as given names the bundle, as in the manifest, whose fingerprint covers every file of it.
+  // The input as given names the bundle, as in the manifest, whose fingerprint covers the files read.
   return { ...report, path };
 }
 
