@@ -124,6 +124,7 @@ export function predictionTsv(prediction: CohortPrediction): string {
 }
 
 function writePrediction(path: string, prediction: CohortPrediction): void {
+  const seen = seenColumn(prediction);
   if (extname(path).toLowerCase() !== '.arrow') {
     writeFileAtomic(path, predictionTsv(prediction));
     return;
@@ -135,7 +136,7 @@ function writePrediction(path: string, prediction: CohortPrediction): void {
         { name: 'sample_id', kind: 'utf8', values: prediction.sampleIds },
         { name: 'predicted_label', kind: 'utf8', values: prediction.predicted },
         ...(prediction.labels ? [{ name: 'true_label', kind: 'utf8' as const, values: prediction.labels }] : []),
-        ...(seenColumn(prediction) ? [{ name: 'seen_in_training', kind: 'int32' as const, values: seenColumn(prediction)! }] : []),
+        ...(seen ? [{ name: 'seen_in_training', kind: 'int32' as const, values: seen }] : []),
         { name: 'probabilities', kind: 'list', width: prediction.classes.length, values: Float32Array.from(prediction.probabilities) },
       ],
       { 'genevae.classes': JSON.stringify(prediction.classes), 'genevae.ensemble': prediction.ensemble },

@@ -204,7 +204,8 @@ export async function readMinimlSeries(xmlPath: string, fileIndex: number, spec:
     );
   }
   const directory = dirname(xmlPath);
-  const missingTables = samples.filter((sample) => locateTable(directory, sample.dataFile) === null);
+  const tables = samples.map((sample) => locateTable(directory, sample.dataFile));
+  const missingTables = samples.filter((_, s) => tables[s] === null);
   if (missingTables.length > 0) {
     throw new InputError(
       `${missingTables.length} of ${samples.length} sample data tables are not beside the XML (${listNames(missingTables.map((s) => s.dataFile), 3)})`,
@@ -223,8 +224,8 @@ export async function readMinimlSeries(xmlPath: string, fileIndex: number, spec:
   let previousIds: string[] | null = null;
   let target: Int32Array | null = null;
   let identity = true;
-  for (const sample of samples) {
-    const path = locateTable(directory, sample.dataFile)!;
+  for (const [s, sample] of samples.entries()) {
+    const path = tables[s]!;
     bytes += statSync(path).size;
     const text = readWholeText(path);
     const ids: string[] = [];
@@ -253,11 +254,11 @@ export async function readMinimlSeries(xmlPath: string, fileIndex: number, spec:
         value = 0;
       }
       if (typeof value !== 'number') {
-        const text = fields[sample.valueColumn].trim();
+        const cell = fields[sample.valueColumn].trim();
         throw new InputError(
           diagnoseCell(fields[sample.valueColumn], 'VALUE', 'GEO sample table').problem,
           { ...where, gene: id },
-          `correct the table, or declare the text missing with --na-values '${text}' --missing zero (stored as 0, which on a log scale is a low value rather than an absent one)`,
+          `correct the table, or declare the text missing with --na-values '${cell}' --missing zero (stored as 0, which on a log scale is a low value rather than an absent one)`,
         );
       }
       if (value > FLOAT32_MAX || value < -FLOAT32_MAX) throw float32RangeError(value, { ...where, gene: id });
@@ -276,7 +277,7 @@ export async function readMinimlSeries(xmlPath: string, fileIndex: number, spec:
     const order = Int32Array.from(ids, (_, k) => k);
     cohort.addSample(sample.accession, fileIndex, order, values, values.length, identity ? null : target);
   }
-  if (samples.some((sample) => basename(locateTable(directory, sample.dataFile)!) !== sample.dataFile)) {
+  if (samples.some((sample, s) => basename(tables[s]!) !== sample.dataFile)) {
     notes.push('read the sample tables gzipped (the XML names them uncompressed)');
   }
   notes.push(`read ${basename(xmlPath)} and ${samples.length} sample tables, platform ${[...platforms.keys()][0] || 'unknown'}; probe ids are kept as text`);

@@ -96,32 +96,12 @@ function readFeatures(path: string): Features {
   return { ids, symbols: sameAsIds ? null : symbols, types };
 }
 
-/** Growable parallel arrays of matrix entries. */
-class Entries {
-  rows = new Int32Array(1 << 16);
-  cols = new Int32Array(1 << 16);
-  values = new Float32Array(1 << 16);
-  length = 0;
-
-  reserve(n: number): void {
-    if (n <= this.rows.length) return;
-    const grow = <T extends Int32Array | Float32Array>(old: T, make: (n: number) => T): T => {
-      const next = make(n);
-      next.set(old.subarray(0, this.length) as never);
-      return next;
-    };
-    this.rows = grow(this.rows, (k) => new Int32Array(k));
-    this.cols = grow(this.cols, (k) => new Int32Array(k));
-    this.values = grow(this.values, (k) => new Float32Array(k));
-  }
-
-  push(row: number, col: number, value: number): void {
-    if (this.length === this.rows.length) this.reserve(this.length * 2);
-    this.rows[this.length] = row;
-    this.cols[this.length] = col;
-    this.values[this.length] = value;
-    this.length++;
-  }
+/** Parallel arrays of matrix entries, sized by the size line, which bounds the entries read. */
+interface Entries {
+  rows: Int32Array;
+  cols: Int32Array;
+  values: Float32Array;
+  length: number;
 }
 
 interface MatrixMarket {
@@ -130,6 +110,7 @@ interface MatrixMarket {
   entries: Entries;
   lines: number;
   bytes: number;
+  compressed: boolean;
 }
 
 // Written by hand because the format is a short line loop, and streaming keeps memory at the size of the entries.
@@ -140,7 +121,7 @@ async function readMatrixMarket(path: string, spec: MatrixReadSpec): Promise<Mat
   let lineNumber = 0;
   let field: 'integer' | 'real' | 'pattern' | null = null;
   let size: { nRows: number; nCols: number; nnz: number } | null = null;
-  const entries = new Entries();
+  const entries: Entries = { rows: new Int32Array(0), cols: new Int32Array(0), values: new Float32Array(0), length: 0 };
   let rest = '';
 
   const fail = (problem: string, hint: string): never => {
@@ -173,7 +154,9 @@ async function readMatrixMarket(path: string, spec: MatrixReadSpec): Promise<Mat
         fail(`the size line should hold three counts (rows, columns, entries), found '${trimmed}'`, 'check that the file is a complete MatrixMarket matrix');
       }
       size = { nRows, nCols, nnz };
-      entries.reserve(Math.max(1, nnz));
+      entries.rows = new Int32Array(nnz);
+      entries.cols = new Int32Array(nnz);
+      entries.values = new Float32Array(nnz);
       return;
     }
 
@@ -193,7 +176,10 @@ async function readMatrixMarket(path: string, spec: MatrixReadSpec): Promise<Mat
     }
     if (value > FLOAT32_MAX || value < -FLOAT32_MAX) throw float32RangeError(value, { file: path, line: lineNumber });
     if (entries.length === size.nnz) fail(`the file has more entries than the ${size.nnz} its size line declares`, 'check that the file was not concatenated or edited');
-    entries.push(row - 1, col - 1, value);
+    entries.rows[entries.length] = row - 1;
+    entries.cols[entries.length] = col - 1;
+    entries.values[entries.length] = value;
+    entries.length++;
   };
 
   try {
@@ -217,7 +203,7 @@ async function readMatrixMarket(path: string, spec: MatrixReadSpec): Promise<Mat
       'the file is truncated: copy or download it again',
     );
   }
-  return { nRows: declared.nRows, nCols: declared.nCols, entries, lines: lineNumber, bytes: statSync(path).size };
+  return { nRows: declared.nRows, nCols: declared.nCols, entries, lines: lineNumber, bytes: statSync(path).size, compressed: kind === 'gzip' };
 }
 
 /**
@@ -320,7 +306,7 @@ export async function readTenxMatrix(files: TenxFiles, fileIndex: number, spec: 
   return {
     path: files.matrix,
     format: 'mtx',
-    compression: sniffFile(files.matrix) === 'gzip' ? 'gzip' : null,
+    compression: market.compressed ? 'gzip' : null,
     bytes: market.bytes + statSync(files.features).size + statSync(files.barcodes).size,
     lines: market.lines,
     rows: entries.length,
