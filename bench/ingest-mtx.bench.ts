@@ -1,23 +1,21 @@
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../src/util/rng.js';
-import { envNumber, ingestInChild, round } from './ingest.bench.js';
+import { envNumber, ingestInChild, pythonReference, round } from './ingest.bench.js';
 
 /**
- * Cell Ranger matrix ingest benchmark. It writes a Cell Ranger v3 directory (plain
- * matrix.mtx, genes × cells, plus features.tsv and barcodes.tsv; by default 20,000 cells ×
- * 5,000 genes, 10% non-zero, about 120 MB) to a temporary directory. It ingests the directory
- * in a child process and reads the same matrix.mtx with scipy.io.mmread (Debian's
- * /usr/bin/python3) when scipy is installed, and reports the time ratio and peak RSS.
+ * Cell Ranger matrix ingest benchmark. It writes a Cell Ranger v3 directory to a temporary
+ * directory: a plain matrix.mtx (genes × cells) with features.tsv and barcodes.tsv, by default
+ * 20,000 cells × 5,000 genes at 10% non-zero, about 128 MB. It ingests the directory in a
+ * child process, reads the same matrix.mtx with scipy.io.mmread (Debian's /usr/bin/python3)
+ * when scipy is installed, and reports the time ratio and peak RSS.
  *
  * Environment: GENEVAE_BENCH_MTX_CELLS, GENEVAE_BENCH_MTX_GENES, GENEVAE_BENCH_MTX_DENSITY,
  * GENEVAE_BENCH_MTX_KEEP=1 to keep the generated directory.
  */
-
-const PYTHON = '/usr/bin/python3';
 
 /** Writes the directory: entries column by column (cell by cell), as Cell Ranger does, with counts from 1 to 20. */
 function generateCellRanger(dir: string, cells: number, genes: number, density: number, seed = 0): { bytes: number; nnz: number } {
@@ -51,24 +49,13 @@ function generateCellRanger(dir: string, cells: number, genes: number, density: 
   return { bytes: statSync(matrix).size, nnz };
 }
 
-/** scipy.io.mmread on the matrix, timed, with its peak RSS; a reason when scipy is missing. */
-function scipyMmread(matrix: string): { seconds: number; peakRssBytes: number; version: string; nnz: number } | { skipped: string } {
-  if (!existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
-  try {
-    execFileSync(PYTHON, ['-c', 'import scipy.io'], { stdio: 'ignore' });
-  } catch {
-    return { skipped: 'python3-scipy is not installed (apt-get install python3-scipy)' };
-  }
-  const script = [
-    'import json, resource, sys, time',
+/** scipy.io.mmread on the matrix, timed, with its peak RSS; the reason instead when scipy is missing. */
+function scipyMmread(matrix: string) {
+  return pythonReference<{ nnz: number }>('scipy.io', 'python3-scipy', [
     'import scipy, scipy.io',
-    't = time.perf_counter()',
     'm = scipy.io.mmread(sys.argv[1]).tocsr()',
-    'seconds = time.perf_counter() - t',
-    'print(json.dumps({"seconds": seconds, "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "version": scipy.__version__, "nnz": int(m.nnz)}))',
-  ].join('\n');
-  const output = execFileSync(PYTHON, ['-c', script, matrix], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  return JSON.parse(output.trim().split('\n').pop()!) as { seconds: number; peakRssBytes: number; version: string; nnz: number };
+    'result, version = {"nnz": int(m.nnz)}, scipy.__version__',
+  ], matrix);
 }
 
 export async function run(): Promise<object> {

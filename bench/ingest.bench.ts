@@ -128,25 +128,43 @@ async function childMain(csv: string, outDir: string): Promise<void> {
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-/** pandas.read_csv on the same file, timed, with its peak RSS; null with a reason when pandas is missing. */
-function pandasReadCsv(csv: string): { seconds: number; peakRssBytes: number; version: string } | { skipped: string } {
+/**
+ * Runs `read` (Python lines that read sys.argv[1] into `result` and set `version`) with Debian's
+ * Python, timed, with its peak RSS. Returns the reason instead when `module` cannot be imported.
+ */
+export function pythonReference<T extends object>(
+  module: string,
+  debianPackage: string,
+  read: string[],
+  path: string,
+): (T & { seconds: number; peakRssBytes: number; version: string }) | { skipped: string } {
   if (!existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
   try {
-    execFileSync(PYTHON, ['-c', 'import pandas'], { stdio: 'ignore' });
+    execFileSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' });
   } catch {
-    return { skipped: 'python3-pandas is not installed (apt-get install python3-pandas)' };
+    return { skipped: `${debianPackage} is not installed (apt-get install ${debianPackage})` };
   }
   const script = [
     'import json, resource, sys, time',
-    'import pandas',
+    // The import is outside the timing, and `read` may repeat it at no cost.
+    `import ${module}`,
     't = time.perf_counter()',
-    'df = pandas.read_csv(sys.argv[1], index_col=0)',
+    ...read,
     'seconds = time.perf_counter() - t',
     // ru_maxrss is in kilobytes on Linux.
-    'print(json.dumps({"seconds": seconds, "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "version": pandas.__version__, "shape": list(df.shape)}))',
+    'print(json.dumps({**result, "seconds": seconds, "peakRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "version": version}))',
   ].join('\n');
-  const output = execFileSync(PYTHON, ['-c', script, csv], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  return JSON.parse(output.trim().split('\n').pop()!) as { seconds: number; peakRssBytes: number; version: string };
+  const output = execFileSync(PYTHON, ['-c', script, path], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(output.trim().split('\n').pop()!) as T & { seconds: number; peakRssBytes: number; version: string };
+}
+
+/** pandas.read_csv on the same file, timed, with its peak RSS; the reason instead when pandas is missing. */
+function pandasReadCsv(csv: string) {
+  return pythonReference<{ shape: number[] }>('pandas', 'python3-pandas', [
+    'import pandas',
+    'df = pandas.read_csv(sys.argv[1], index_col=0)',
+    'result, version = {"shape": list(df.shape)}, pandas.__version__',
+  ], csv);
 }
 
 export function envNumber(name: string, fallback: number): number {
