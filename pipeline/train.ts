@@ -92,8 +92,18 @@ export interface TrainOptions {
   earlyStopping: 'auto' | 'on' | 'off';
   /** Epochs after warm-up without a better validation loss before training stops, when early stopping is on; 0 only selects the best epoch. Default 10. */
   earlyStoppingPatience: number;
-  /** Train with DP-SGD. Default true; --no-dp turns it off. */
+  /** Train with differential privacy. Default true; --no-dp turns it off. */
   dp: boolean;
+  /**
+   * How DP protects the training samples. 'sgd' is DP-SGD: every step clips each sample's
+   * gradient and adds Gaussian noise. 'second-moment' (compact model only) releases the training
+   * samples' second-moment matrix once with Gaussian noise and fits the model to it, which is
+   * post-processing (src/model/second-moment.ts). 'auto' takes 'second-moment' for the compact
+   * model when DP-SGD's noise-to-signal target would hold it below its gene limit at
+   * LATENT_DIM_DEFAULTS.usual dimensions (cohorts of a few dozen samples), and 'sgd' otherwise.
+   * Default 'auto'.
+   */
+  dpMechanism: 'auto' | 'sgd' | 'second-moment';
   /** Per-example gradient clipping norm C. Default 1. */
   clipNorm: number;
   /** Noise multiplier sigma; noise standard deviation is sigma * C. Null: calibrate from targetEpsilon. */
@@ -134,6 +144,7 @@ export const TRAIN_DEFAULTS: TrainOptions = {
   earlyStopping: 'auto',
   earlyStoppingPatience: 10,
   dp: true,
+  dpMechanism: 'auto',
   clipNorm: 1,
   noiseMultiplier: null,
   targetEpsilon: 8,
@@ -195,4 +206,20 @@ export const COMPACT_DEFAULTS = {
   maxGenes: 256,
   /** Largest planned noise-to-signal ratio the 'auto' gene count accepts. */
   noiseToSignalTarget: 2,
+} as const;
+
+/**
+ * The rules of the second-moment release (dpMechanism 'second-moment'), chosen from DP runs at
+ * epsilon 8 on the labelled public cohorts (numbers in docs/training.md).
+ * - Genes: the release's noise has spectral norm about 2 sigma sqrt(p) / n relative to the
+ *   matrix's trace, for p genes and n training samples (releaseNoiseEdge). The 'auto' gene
+ *   count is the largest in the compact model's bounds that keeps it at or below the target.
+ * - The fit to the released matrix reads no private data, so its steps cost no privacy; it uses
+ *   the compact model's learning rate and every pseudo-sample in each step.
+ */
+export const SECOND_MOMENT_DEFAULTS = {
+  /** Largest noise edge (releaseNoiseEdge) the 'auto' gene count accepts. */
+  noiseEdgeTarget: 0.2,
+  /** Optimizer steps of the fit when epochs is 'auto'. */
+  fitSteps: 50,
 } as const;

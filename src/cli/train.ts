@@ -96,6 +96,13 @@ export function addTrainOptions(command: Command): Command {
     )
     .option('--early-stopping-patience <epochs>', `with early stopping on, epochs without a better validation loss before training stops, 0 to only keep the best epoch (default: ${d.earlyStoppingPatience})`, parseInteger(0))
     .option('--no-dp', 'train without differential privacy (the model is then not privacy-protected)')
+    .option(
+      '--dp-mechanism <kind>',
+      'how DP protects the training samples: sgd (DP-SGD: clipped per-sample gradients plus noise at every step), second-moment (compact model only: ' +
+        'one noisy release of the samples\' second-moment matrix, to which the model is then fitted), or auto (second-moment for the compact model when ' +
+        `DP-SGD's noise would hold it to fewer genes than its limit, as on cohorts of a few dozen samples; sgd otherwise) (default: ${d.dpMechanism})`,
+      parseChoice(['auto', 'sgd', 'second-moment'] as const),
+    )
     .option('--clip-norm <norm>', `per-example gradient clipping norm C of DP-SGD (default: ${d.clipNorm})`, parseNumber(0, Infinity, { exclusiveMin: true }))
     .option('--noise-multiplier <sigma>', 'DP-SGD noise standard deviation divided by C (default: calibrated from --target-epsilon)', parseNumber(0, Infinity, { exclusiveMin: true }))
     .option('--target-epsilon <epsilon>', `epsilon that the calibrated noise reaches after the planned steps (default: ${d.targetEpsilon})`, parseNumber(0, Infinity, { exclusiveMin: true }))
@@ -125,6 +132,7 @@ export function trainOptionsFrom(parsed: Record<string, unknown>): Partial<Train
     'validationFraction',
     'earlyStopping',
     'earlyStoppingPatience',
+    'dpMechanism',
     'clipNorm',
     'noiseMultiplier',
     'targetEpsilon',

@@ -1,7 +1,8 @@
-import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, LATENT_DIM_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
+import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, LATENT_DIM_DEFAULTS, SECOND_MOMENT_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
 import type { VaeConfig } from './config.js';
 import { elementCount, networkLayout } from './parameters.js';
 import { stepsPerEpoch } from './trainer.js';
+import { InputError } from '../util/errors.js';
 
 /** The model size a run uses. */
 export type Architecture = 'standard' | 'compact';
@@ -114,6 +115,22 @@ export function resolveSchedule(options: Pick<TrainOptions, 'batchSize' | 'epoch
   return { batchSize, epochs, learningRate, reasons };
 }
 
+/**
+ * Schedule of the fit to a second-moment release. The fit reads no private data, so its steps
+ * cost nothing: 'auto' epochs take SECOND_MOMENT_DEFAULTS.fitSteps full-batch steps, and the
+ * 'auto' batch holds every pseudo-sample (at most one per gene).
+ */
+export function resolveFitSchedule(options: Pick<TrainOptions, 'batchSize' | 'epochs' | 'learningRate'>, genes: number): Schedule {
+  const reasons: string[] = [];
+  const batchSize = options.batchSize === 'auto' ? genes : options.batchSize;
+  if (options.batchSize === 'auto') reasons.push('batch size: auto for the fit to the release, every pseudo-sample in each step');
+  const epochs = options.epochs === 'auto' ? SECOND_MOMENT_DEFAULTS.fitSteps : options.epochs;
+  if (options.epochs === 'auto') reasons.push(`${epochs} epochs: auto for the fit to the release, which reads no private data and so spends no privacy`);
+  const learningRate = options.learningRate === 'auto' ? COMPACT_DEFAULTS.learningRate : options.learningRate;
+  if (options.learningRate === 'auto') reasons.push(`learning rate ${learningRate}: auto for the compact model`);
+  return { batchSize, epochs, learningRate, reasons };
+}
+
 /** Trainable parameters of a model with this configuration. */
 export function parameterCount(config: VaeConfig): number {
   return networkLayout(config).parameters.reduce((total, spec) => total + elementCount(spec.shape), 0);
@@ -154,17 +171,69 @@ export function resolveLatentDim(
   };
 }
 
+/** A DP mechanism the train stage can run. */
+export type DpMechanismKind = 'sgd' | 'second-moment';
+
+/**
+ * Resolves the 'auto' DP mechanism. `genesUnderSgd` is the compact model's 'auto' gene count
+ * under DP-SGD at `latentDim` dimensions (the requested size, or LATENT_DIM_DEFAULTS.usual for
+ * 'auto') and `limit` the most it may take; null when the gene count is not 'auto'. The second-moment release is chosen when DP-SGD's
+ * noise-to-signal target would hold the model below its limit.
+ */
+export function resolveDpMechanism(
+  option: TrainOptions['dpMechanism'],
+  architecture: Architecture,
+  genesUnderSgd: number | null,
+  limit: number,
+  latentDim: number = LATENT_DIM_DEFAULTS.usual,
+): Resolved<DpMechanismKind> {
+  if (option === 'second-moment' && architecture !== 'compact') {
+    throw new InputError(
+      'the second-moment release fits only the compact model (a tied linear VAE, whose loss depends on the data only through its second moment)',
+      {},
+      'use --architecture compact (or auto with DP), or --dp-mechanism sgd',
+    );
+  }
+  if (option !== 'auto') return { value: option, reason: `set by --dp-mechanism ${option}` };
+  if (architecture !== 'compact') return { value: 'sgd', reason: 'auto: DP-SGD, the only mechanism the standard model can use' };
+  if (genesUnderSgd === null) return { value: 'sgd', reason: 'auto: DP-SGD, because --model-genes sets the gene count' };
+  if (genesUnderSgd >= limit) {
+    return { value: 'sgd', reason: `auto: DP-SGD, because its noise-to-signal target leaves the compact model all ${limit} genes it may take` };
+  }
+  return {
+    value: 'second-moment',
+    reason:
+      `auto: the second-moment release, because DP-SGD's noise-to-signal target would hold the compact model to ${genesUnderSgd} of ${limit} genes ` +
+      `at ${latentDim} latent dimensions; one noisy release of the second-moment matrix, whose noise does not grow with the latent size, ` +
+      'loses less of the structure on such small cohorts',
+  };
+}
+
+/** The budget rule behind a compact model's 'auto' gene count: the quantity, its target, and how to name it. */
+export interface GeneBudgetRule {
+  target: number;
+  /** What is held at or below the target, for the reason text. */
+  quantity: string;
+}
+
+/** DP-SGD's rule: the planned noise-to-signal ratio per step. */
+export const SGD_GENE_RULE: GeneBudgetRule = { target: COMPACT_DEFAULTS.noiseToSignalTarget, quantity: 'planned noise-to-signal ratio' };
+
+/** The second-moment release's rule: the noise edge relative to the matrix's trace (releaseNoiseEdge). */
+export const SECOND_MOMENT_GENE_RULE: GeneBudgetRule = { target: SECOND_MOMENT_DEFAULTS.noiseEdgeTarget, quantity: "second-moment release's relative noise" };
+
 /**
  * Resolves the gene count. An explicit count is capped at the genes available (0 takes all).
  * 'auto' takes all for the standard model. For the compact model it takes the largest count in
- * [minGenes, maxGenes] whose `ratioFor(genes)` (the planned noise-to-signal ratio, or null
- * without DP) is at most the target, and the smallest count when none is.
+ * [minGenes, maxGenes] whose `ratioFor(genes)` (the quantity `rule` bounds, or null without
+ * DP) is at most the rule's target, and the smallest count when none is.
  */
 export function resolveGenes(
   option: TrainOptions['genes'],
   available: number,
   architecture: Architecture,
   ratioFor: (genes: number) => number | null,
+  rule: GeneBudgetRule = SGD_GENE_RULE,
 ): Resolved<number> {
   if (option !== 'auto') {
     if (option === 0 || option >= available) return { value: available, reason: `all ${available} genes selected by normalize (--model-genes ${option})` };
@@ -178,13 +247,13 @@ export function resolveGenes(
     return { value: upper, reason: `auto: the ${upper} most variable genes (the compact model's limit is ${COMPACT_DEFAULTS.maxGenes})` };
   }
   // The ratio grows with the gene count, so a binary search finds the largest count within the target.
-  const within = (genes: number) => (ratioFor(genes) as number) <= COMPACT_DEFAULTS.noiseToSignalTarget;
+  const within = (genes: number) => (ratioFor(genes) as number) <= rule.target;
   if (!within(lower)) {
     return {
       value: lower,
       reason:
-        `auto: the ${lower} most variable genes, the fewest the compact model uses; even so the planned noise-to-signal ratio ` +
-        `${(ratioFor(lower) as number).toFixed(2)} is above the target ${COMPACT_DEFAULTS.noiseToSignalTarget}`,
+        `auto: the ${lower} most variable genes, the fewest the compact model uses; even so the ${rule.quantity} ` +
+        `${(ratioFor(lower) as number).toFixed(2)} is above the target ${rule.target}`,
     };
   }
   let low = lower;
@@ -194,6 +263,6 @@ export function resolveGenes(
     if (within(middle)) low = middle;
     else high = middle - 1;
   }
-  const limit = low === upper ? `the compact model's limit of ${COMPACT_DEFAULTS.maxGenes} or the genes available` : `the most that keep the planned noise-to-signal ratio at or below ${COMPACT_DEFAULTS.noiseToSignalTarget}`;
+  const limit = low === upper ? `the compact model's limit of ${COMPACT_DEFAULTS.maxGenes} or the genes available` : `the most that keep the ${rule.quantity} at or below ${rule.target}`;
   return { value: low, reason: `auto: the ${low} most variable genes, ${limit}` };
 }

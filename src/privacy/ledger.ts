@@ -251,6 +251,10 @@ function validateReservation(input: ReservationRequest): void {
   if (!(m.delta > 0 && m.delta < 1)) problems.push(`delta ${m.delta} is not in (0, 1)`);
   if (m.sampling !== 'poisson') problems.push(`sampling '${m.sampling}' is not accounted for; only 'poisson' is`);
   if (!ACCOUNTANTS.includes(m.accountant)) problems.push(`accountant '${m.accountant}' is unknown`);
+  if (m.release !== undefined && m.release !== 'gradients' && m.release !== 'second-moment') problems.push(`release '${m.release}' is unknown`);
+  if (m.release === 'second-moment' && !(m.steps === 1 && m.samplingRate === 1 && m.clipNorm === 1)) {
+    problems.push('a second-moment release is one full-batch Gaussian step of sensitivity 1, so it needs steps 1, samplingRate 1 and clipNorm 1');
+  }
   if (input.randomness !== 'system' && input.randomness !== 'insecure-test-seed') problems.push(`randomness '${input.randomness}' is unknown`);
   if (problems.length > 0) throw new PrivacyError(`invalid privacy ledger reservation for run ${input.runId || '(none)'}: ${problems.join('; ')}`);
 }

@@ -1,5 +1,5 @@
 import { basename, join, resolve } from 'node:path';
-import { COMPACT_DEFAULTS, LATENT_DIM_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
+import { COMPACT_DEFAULTS, LATENT_DIM_DEFAULTS, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
 import { denseToTable, frameToTable, readFrame, readTable, tableToCsr, writeFrame, writeTable } from '../io/arrow.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { initBackend, type BackendInfo } from '../model/backend.js';
@@ -9,7 +9,23 @@ import { compareWithUntrained, DIAGNOSTIC_MAX_SAMPLES, diagnosticRows, takeRows,
 import type { DpSettings } from '../model/dpsgd.js';
 import { geneLoadings } from '../model/loadings.js';
 import { drawProjection, initParameters, type NetworkLayout, type ParameterSet } from '../model/parameters.js';
-import { noiseToSignal, parameterCount, resolveArchitecture, resolveGenes, resolveLatentDim, resolveSchedule, standardOnlyFlags, type Architecture } from '../model/plan.js';
+import {
+  noiseToSignal,
+  parameterCount,
+  resolveArchitecture,
+  resolveDpMechanism,
+  resolveFitSchedule,
+  resolveGenes,
+  resolveLatentDim,
+  resolveSchedule,
+  SECOND_MOMENT_GENE_RULE,
+  standardOnlyFlags,
+  type Architecture,
+  type DpMechanismKind,
+  type Resolved,
+  type Schedule,
+} from '../model/plan.js';
+import { pseudoCohort, releaseNoiseEdge, releaseSecondMoment, tiedOptimum } from '../model/second-moment.js';
 import { saveModel } from '../model/saved.js';
 import { evaluateLosses, localEngine, stepsPerEpoch, train, type EpochRecord, type GradientEngine, type TrainingProgress } from '../model/trainer.js';
 import { WorkerPool } from '../model/worker-pool.js';
@@ -40,6 +56,11 @@ const LOADING_SAMPLES = 2000;
 /** Privacy parameters and spending of the training run, for the report and the audit. */
 export interface TrainPrivacy {
   dp: boolean;
+  /**
+   * 'sgd' (DP-SGD), 'second-moment' (one noisy release of the training rows' second moment,
+   * to which the model was fitted), or null without DP.
+   */
+  mechanism: DpMechanismKind | null;
   /** Epsilon spent by the steps taken (null without DP). */
   epsilon: number | null;
   /** Epsilon the calibration aimed at for the planned steps (null when sigma was given or without DP). */
@@ -80,6 +101,8 @@ export interface ResolvedTraining {
   learningRate: number;
   /** Whether validation losses chose the kept weights and could stop training early. */
   earlyStopping: boolean;
+  /** The DP mechanism; null without DP. */
+  dpMechanism: DpMechanismKind | null;
   reasons: string[];
 }
 
@@ -95,6 +118,18 @@ export interface DpDiagnostics {
   clippedFraction: number;
   /** Mean per-example gradient norm before clipping divided by C; far above 1, every example is scaled to norm C and C only sets the step size. */
   meanGradientNormToClip: number;
+}
+
+/** How much of the data's structure the second-moment release kept. */
+export interface SecondMomentDiagnostics {
+  /** Spectral norm of the release's noise relative to the trace of the noiseless matrix (releaseNoiseEdge). */
+  noiseEdge: number;
+  /** Share of the released matrix's absolute eigenvalue sum in negative eigenvalues, which only noise creates and the fit drops. */
+  negativeShare: number;
+  /** Largest eigenvalues of the scaled release divided by its trace, up to the latent size: the share each latent direction can carry. */
+  leadingShares: number[];
+  /** Pseudo-samples the model was fitted to (the positive eigenvalues). */
+  pseudoSamples: number;
 }
 
 /** Summary of the train stage (03-train/summary.json → summary). */
@@ -127,8 +162,10 @@ export interface TrainSummary {
   finalValidationLoss: number | null;
   finalReconstruction: number;
   finalKl: number;
-  /** DP-SGD's noise and clipping in this run; null without DP. */
+  /** DP-SGD's noise and clipping in this run; null without DP-SGD. */
   dpDiagnostics: DpDiagnostics | null;
+  /** The second-moment release in this run; null without it. */
+  secondMoment: SecondMomentDiagnostics | null;
   /** The trained latents against the same model's untrained latents (see UntrainedComparison). */
   untrainedComparison: UntrainedComparison;
   backend: BackendInfo;
@@ -244,20 +281,39 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
     warnings.push(`the compact model ignores ${ignored.join(', ')}; pass --architecture standard to use them`);
   }
   const { likelihood, reason: likelihoodReason } = resolveLikelihood(options.likelihood, architecture.value, inputs.hasCounts, ctx.inputPath('normalize', FILES.counts));
-  const schedule = resolveSchedule(options, architecture.value, nTrain);
-  const plannedSteps = stepsPerEpoch(nTrain, schedule.batchSize, options.dp) * schedule.epochs;
-  const mechanism = options.dp ? dpMechanism(options, schedule.batchSize, nTrain, nSamples, plannedSteps) : null;
+  const sgdSchedule = resolveSchedule(options, architecture.value, nTrain);
+  const sgdSteps = stepsPerEpoch(nTrain, sgdSchedule.batchSize, options.dp) * sgdSchedule.epochs;
+  const sgdMechanism = options.dp ? dpMechanism(options, sgdSchedule.batchSize, nTrain, nSamples, sgdSteps) : null;
   const configAt = (genes: number, dims: number) => modelConfig(options, architecture.value, genes, dims, likelihood, ctx.seed);
   const genesAt = (dims: number) =>
     resolveGenes(options.genes, inputs.x.nCols, architecture.value, (count) =>
-      mechanism ? noiseToSignal(mechanism.noiseMultiplier, parameterCount(configAt(count, dims)), mechanism.samplingRate, nTrain) : null,
+      sgdMechanism ? noiseToSignal(sgdMechanism.noiseMultiplier, parameterCount(configAt(count, dims)), sgdMechanism.samplingRate, nTrain) : null,
     );
   // Only the compact model's 'auto' gene count under DP depends on the latent size.
-  const budgetBound = mechanism !== null && architecture.value === 'compact' && options.genes === 'auto';
-  const latentDim = resolveLatentDim(options.latentDim, budgetBound, (dims) => genesAt(dims).value, Math.min(COMPACT_DEFAULTS.maxGenes, inputs.x.nCols));
-  const genes = genesAt(latentDim.value);
+  const budgetBound = sgdMechanism !== null && architecture.value === 'compact' && options.genes === 'auto';
+  const geneLimit = Math.min(COMPACT_DEFAULTS.maxGenes, inputs.x.nCols);
+  const sgdLatentDim = options.latentDim === 'auto' ? LATENT_DIM_DEFAULTS.usual : options.latentDim;
+  const dpKind = options.dp ? resolveDpMechanism(options.dpMechanism, architecture.value, budgetBound ? genesAt(sgdLatentDim).value : null, geneLimit, sgdLatentDim) : null;
+  const secondMoment = dpKind?.value === 'second-moment';
+  // The release is one full-batch Gaussian step of sensitivity 1 (src/model/second-moment.ts).
+  const mechanism = secondMoment ? dpMechanism(options, nTrain, nTrain, nSamples, 1) : sgdMechanism;
+  let latentDim: Resolved<number>;
+  let genes: Resolved<number>;
+  if (secondMoment) {
+    latentDim =
+      options.latentDim === 'auto'
+        ? { value: LATENT_DIM_DEFAULTS.usual, reason: `auto: ${LATENT_DIM_DEFAULTS.usual}; the second-moment release's noise does not grow with the latent size` }
+        : { value: options.latentDim, reason: `set by --latent-dim ${options.latentDim}` };
+    genes = resolveGenes(options.genes, inputs.x.nCols, 'compact', (count) => releaseNoiseEdge(mechanism!.noiseMultiplier, count, nTrain), SECOND_MOMENT_GENE_RULE);
+  } else {
+    latentDim = resolveLatentDim(options.latentDim, budgetBound, (dims) => genesAt(dims).value, geneLimit);
+    genes = genesAt(latentDim.value);
+  }
+  const schedule = secondMoment ? resolveFitSchedule(options, genes.value) : sgdSchedule;
+  const plannedSteps = secondMoment ? 1 : sgdSteps;
   const configFor = (count: number) => configAt(count, latentDim.value);
-  const selectOnValidation = split.validation.length > 0 && (options.earlyStopping === 'on' || (options.earlyStopping === 'auto' && !options.dp));
+  // The fit to a second-moment release never sees the validation samples, so they choose nothing.
+  const selectOnValidation = !secondMoment && split.validation.length > 0 && (options.earlyStopping === 'on' || (options.earlyStopping === 'auto' && !options.dp));
   const resolved: ResolvedTraining = {
     architecture: architecture.value,
     genes: genes.value,
@@ -266,7 +322,15 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
     learningRate: schedule.learningRate,
     earlyStopping: selectOnValidation,
     latentDim: latentDim.value,
-    reasons: [architecture.reason, `genes: ${genes.reason}`, `latent dimensions: ${latentDim.reason}`, ...schedule.reasons, earlyStoppingReason(options, selectOnValidation, split.validation.length)],
+    dpMechanism: dpKind?.value ?? null,
+    reasons: [
+      architecture.reason,
+      ...(dpKind ? [`DP mechanism: ${dpKind.reason}`] : []),
+      `genes: ${genes.reason}`,
+      `latent dimensions: ${latentDim.reason}`,
+      ...schedule.reasons,
+      secondMoment ? 'early stopping: off, because the fit to the release reads only the released matrix' : earlyStoppingReason(options, selectOnValidation, split.validation.length),
+    ],
   };
 
   const model = modelInputs(ctx, inputs, genes.value, likelihood);
@@ -285,7 +349,16 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   let entryId: string | null = null;
   let dpSettings: DpSettings | null = null;
   let ratio: number | null = null;
-  if (mechanism) {
+  // The release scales every row to norm 1, so its sensitivity is 1 whatever --clip-norm says.
+  const clipNorm = secondMoment ? 1 : options.clipNorm;
+  if (mechanism && secondMoment) {
+    ctx.log.info(
+      `second-moment release: rows scaled to norm 1, sigma = ${mechanism.noiseMultiplier.toPrecision(4)}, one release, ` +
+        `epsilon ≤ ${mechanism.plannedEpsilon.toPrecision(4)} at delta = ${mechanism.delta.toPrecision(3)} (${options.accountant}); ` +
+        `noise ${releaseNoiseEdge(mechanism.noiseMultiplier, genes.value, nTrain).toFixed(3)} of the matrix's trace; the model is then fitted to the release`,
+    );
+    if (options.clipNorm !== TRAIN_DEFAULTS.clipNorm) warnings.push(`--clip-norm ${options.clipNorm} does not apply to the second-moment release, which scales every row to norm 1`);
+  } else if (mechanism) {
     ratio = noiseToSignal(mechanism.noiseMultiplier, parameters.count(), mechanism.samplingRate, nTrain);
     ctx.log.info(
       `DP-SGD: q = ${mechanism.samplingRate.toPrecision(3)}, sigma = ${mechanism.noiseMultiplier.toPrecision(4)}, C = ${options.clipNorm}, ` +
@@ -300,6 +373,8 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
           'Poisson subsampling amplifies nothing here, and epsilon is that of the plain Gaussian mechanism composed over the steps',
       );
     }
+  }
+  if (mechanism) {
     ledger = new PrivacyLedger(resolve(options.privacyDir));
     const receipt = await ledger.reserve({
       runId: ctx.runId,
@@ -308,11 +383,12 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
       mechanism: {
         samplingRate: mechanism.samplingRate,
         noiseMultiplier: mechanism.noiseMultiplier,
-        clipNorm: options.clipNorm,
+        clipNorm,
         steps: plannedSteps,
         delta: mechanism.delta,
         sampling: 'poisson',
         accountant: options.accountant,
+        release: secondMoment ? 'second-moment' : 'gradients',
       },
       plannedEpsilon: mechanism.plannedEpsilon,
       codeVersion: codeVersion(),
@@ -320,15 +396,18 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
     });
     entryId = receipt.entryId;
     warnings.push(...receipt.warnings);
-    dpSettings = { clipNorm: options.clipNorm, noiseMultiplier: mechanism.noiseMultiplier, samplingRate: mechanism.samplingRate, random: SecureRandom.fromSystem() };
+    if (!secondMoment) {
+      dpSettings = { clipNorm: options.clipNorm, noiseMultiplier: mechanism.noiseMultiplier, samplingRate: mechanism.samplingRate, random: SecureRandom.fromSystem() };
+    }
     const selectionSamples = selectOnValidation ? split.validation.length : 0;
     privacy = {
       dp: true,
+      mechanism: dpKind!.value,
       epsilon: null,
       targetEpsilon: options.noiseMultiplier === null ? options.targetEpsilon : null,
       delta: mechanism.delta,
       noiseMultiplier: mechanism.noiseMultiplier,
-      clipNorm: options.clipNorm,
+      clipNorm,
       samplingRate: mechanism.samplingRate,
       steps: 0,
       plannedSteps,
@@ -338,7 +417,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
       randomness: 'system',
       protectedSamples: nTrain,
       selectionSamples,
-      note: dpNote(selectionSamples, genes.value, inputs.x.nCols),
+      note: dpNote(dpKind!.value, selectionSamples, genes.value, inputs.x.nCols),
     };
     if (selectionSamples > 0) {
       warnings.push(
@@ -349,6 +428,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   } else {
     privacy = {
       dp: false,
+      mechanism: null,
       epsilon: null,
       targetEpsilon: null,
       delta: null,
@@ -382,11 +462,50 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   }
   const progress: TrainingProgress = { stepsTaken: 0, noisyUpdateApplied: false };
   const epsilonAfter = (steps: number) =>
-    dpSettings
-      ? epsilonFor({ samplingRate: dpSettings.samplingRate, noiseMultiplier: dpSettings.noiseMultiplier, steps, delta: privacy.delta!, accountant: options.accountant })
+    mechanism
+      ? epsilonFor({ samplingRate: mechanism.samplingRate, noiseMultiplier: mechanism.noiseMultiplier, steps, delta: mechanism.delta, accountant: options.accountant })
       : 0;
-  const bar = ctx.log.progress('epochs', schedule.epochs);
   const trainingStarted = performance.now();
+  let ledgerClosed = false;
+  let fitData = data;
+  let fitTrainRows = split.train;
+  let fitValidationRows = split.validation;
+  let secondMomentDiagnostics: SecondMomentDiagnostics | null = null;
+  if (secondMoment) {
+    let release;
+    try {
+      release = releaseSecondMoment(data.x, data.nGenes, split.train, mechanism!.noiseMultiplier, SecureRandom.fromSystem());
+    } catch (error) {
+      vae.dispose();
+      await pool?.close();
+      await ledger!.void(entryId!, `the second-moment release failed before its noise was added: ${(error as Error).message}`);
+      throw error;
+    }
+    // Everything after the release is post-processing: the budget is spent now, once.
+    await ledger!.finalize(entryId!, { stepsTaken: 1, epsilon: epsilonAfter(1) });
+    ledgerClosed = true;
+    privacy.steps = 1;
+    privacy.epsilon = epsilonAfter(1);
+    const pseudo = pseudoCohort(release, nTrain, config.latentDim, mechanism!.noiseMultiplier);
+    const trace = pseudo.trace;
+    secondMomentDiagnostics = {
+      noiseEdge: releaseNoiseEdge(mechanism!.noiseMultiplier, data.nGenes, nTrain),
+      negativeShare: pseudo.negativeShare,
+      leadingShares: Array.from(pseudo.eigenvalues, (value) => value / Math.max(trace, Number.MIN_VALUE)),
+      pseudoSamples: pseudo.data.nSamples,
+    };
+    // Start the fit at the model's optimum for the released second moment (tiedOptimum).
+    const optimum = tiedOptimum(pseudo, config.latentDim, options.beta);
+    trainedParameters.get(layout.tied!.weight).set(optimum.weight);
+    trainedParameters.get(layout.tied!.encoderLogVariance).set(optimum.latentLogVariance);
+    trainedParameters.get(layout.geneParameter).fill(optimum.geneLogVariance);
+    await engine.upload(trainedParameters);
+    fitData = pseudo.data;
+    fitTrainRows = Int32Array.from({ length: pseudo.data.nSamples }, (_, i) => i);
+    fitValidationRows = new Int32Array(0);
+    ctx.log.info(`fitting the model to the release's ${config.latentDim} leading directions (${pseudo.data.nSamples} pseudo-samples)`);
+  }
+  const bar = ctx.log.progress('epochs', schedule.epochs);
   const interrupt = catchInterrupts(ctx, Boolean(dpSettings));
   let result;
   try {
@@ -394,14 +513,14 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
       engine,
       config,
       trainedParameters,
-      data,
-      split.train,
-      split.validation,
+      fitData,
+      fitTrainRows,
+      fitValidationRows,
       {
         epochs: schedule.epochs,
         batchSize: schedule.batchSize,
         learningRate: schedule.learningRate,
-        klWarmupFraction: options.klWarmupFraction,
+        klWarmupFraction: secondMoment ? 0 : options.klWarmupFraction,
         beta: options.beta,
         selectOnValidation,
         earlyStoppingPatience: options.earlyStoppingPatience,
@@ -419,7 +538,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
     interrupt.release();
     vae.dispose();
     await pool?.close();
-    if (ledger && entryId) {
+    if (ledger && entryId && !ledgerClosed) {
       if (progress.noisyUpdateApplied) {
         // Noisy updates were computed, so the budget they spent stays on record.
         await ledger.finalize(entryId, { stepsTaken: progress.stepsTaken, epsilon: epsilonAfter(progress.stepsTaken) });
@@ -436,11 +555,13 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
     for (const [name, values] of trainedParameters.values) parameters.get(name).set(values);
     vae.upload(parameters);
   }
-  if (ledger && entryId) {
+  if (ledger && entryId && !ledgerClosed) {
     privacy.steps = result.stepsTaken;
     privacy.epsilon = epsilonAfter(result.stepsTaken);
     await ledger.finalize(entryId, { stepsTaken: result.stepsTaken, epsilon: privacy.epsilon });
   }
+  // The fit's epochs spend nothing; each record shows the budget the release already spent.
+  if (secondMoment) for (const record of result.history) record.epsilon = privacy.epsilon;
   bar.finish(
     result.stoppedEarlyAt
       ? `stopped early after epoch ${result.stoppedEarlyAt}, kept epoch ${result.bestEpoch}`
@@ -490,6 +611,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
             meanGradientNormToClip: result.clipping.meanNorm / options.clipNorm,
           }
         : null,
+    secondMoment: secondMomentDiagnostics,
     untrainedComparison: comparison,
     backend,
     workers: options.workers,
@@ -518,9 +640,13 @@ function noiseWarning(ratio: number, architecture: Architecture): string {
 }
 
 /** Builds the privacy note: what the guarantee covers and what it leaves out. */
-function dpNote(selectionSamples: number, genes: number, genesAvailable: number): string {
+function dpNote(kind: DpMechanismKind, selectionSamples: number, genes: number, genesAvailable: number): string {
   let note =
-    'DP-SGD bounds what the weights reveal about any one training sample. Latents, losses and clusters of the training samples are computed from their data outside DP.';
+    kind === 'second-moment'
+      ? 'The second-moment release bounds what the weights reveal about any one training sample: the model was fitted to one noisy release of the training rows\' ' +
+        'second-moment matrix (each row scaled to norm 1), and the fit read nothing else from them.'
+      : 'DP-SGD bounds what the weights reveal about any one training sample.';
+  note += ' Latents, losses and clusters of the training samples are computed from their data outside DP.';
   if (genes < genesAvailable) {
     note += ` The model's ${genes} genes were chosen among normalize's ${genesAvailable} highly variable genes by their dispersion, which is computed from the private data outside DP, like normalize's own selection.`;
   }
@@ -638,14 +764,14 @@ const LEARNED_GAP_SHARE = 0.3;
 /** Returns a warning when training left the latents close to the untrained model's, or null. */
 function learnedLittleWarning(comparison: UntrainedComparison, dp: boolean): string | null {
   if (comparison.gapClosed >= LEARNED_GAP_SHARE) return null;
-  const cause = dp ? 'DP-SGD noise may have drowned what the data could teach the model, so ' : '';
+  const cause = dp ? 'DP noise may have drowned what the data could teach the model, so ' : '';
   return (
     `training closed only ${(100 * Math.max(0, comparison.gapClosed)).toFixed(0)}% of the gap between the untrained model and the principal components: the latents explain ` +
     `${(100 * comparison.trainedExplainedVariance).toFixed(1)}% of the model genes' variance against ${(100 * comparison.untrainedExplainedVariance).toFixed(1)}% untrained ` +
     `and ${(100 * comparison.pcaExplainedVariance).toFixed(1)}% for as many principal components; ` +
     `${cause}structure in the latents may come from the choice of genes and the random initial weights rather than from training` +
     (dp
-      ? '. DP-SGD learns more with more training samples or a larger --target-epsilon; ' +
+      ? '. Training under DP learns more with more training samples or a larger --target-epsilon; ' +
         "'genevae privacy noise' shows the noise a setting needs before any budget is spent"
       : '')
   );

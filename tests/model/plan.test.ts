@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, LATENT_DIM_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS } from '../../pipeline/train.js';
+import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, LATENT_DIM_DEFAULTS, SECOND_MOMENT_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS } from '../../pipeline/train.js';
 import type { VaeConfig } from '../../src/model/config.js';
-import { noiseToSignal, parameterCount, resolveArchitecture, resolveGenes, resolveLatentDim, resolveSchedule, standardOnlyFlags } from '../../src/model/plan.js';
+import {
+  noiseToSignal,
+  parameterCount,
+  resolveArchitecture,
+  resolveDpMechanism,
+  resolveFitSchedule,
+  resolveGenes,
+  resolveLatentDim,
+  resolveSchedule,
+  SECOND_MOMENT_GENE_RULE,
+  standardOnlyFlags,
+} from '../../src/model/plan.js';
 
 const AUTO = { batchSize: 'auto', epochs: 'auto', learningRate: 'auto', dp: true } as const;
 
@@ -166,5 +177,43 @@ describe('resolveLatentDim', () => {
 
   it('keeps the usual size when every gene fits', () => {
     expect(resolveLatentDim('auto', true, genesAt(2.3, 0.5, 5000), 256).value).toBe(LATENT_DIM_DEFAULTS.usual);
+  });
+});
+
+describe('resolveDpMechanism', () => {
+  it('takes the second-moment release when DP-SGD would hold the genes down', () => {
+    const resolved = resolveDpMechanism('auto', 'compact', 97, 256);
+    expect(resolved.value).toBe('second-moment');
+    expect(resolved.reason).toMatch(/97 of 256 genes at 10 latent dimensions/);
+  });
+
+  it('keeps DP-SGD when it leaves every gene', () => {
+    expect(resolveDpMechanism('auto', 'compact', 256, 256).value).toBe('sgd');
+    expect(resolveDpMechanism('auto', 'compact', null, 256).reason).toMatch(/--model-genes/);
+    expect(resolveDpMechanism('auto', 'standard', 10, 256).value).toBe('sgd');
+  });
+
+  it('follows the option and refuses the release for the standard model', () => {
+    expect(resolveDpMechanism('sgd', 'compact', 10, 256).value).toBe('sgd');
+    expect(resolveDpMechanism('second-moment', 'compact', 256, 256).value).toBe('second-moment');
+    expect(() => resolveDpMechanism('second-moment', 'standard', null, 256)).toThrow(/compact model/);
+  });
+});
+
+describe('resolveFitSchedule', () => {
+  it('fits every pseudo-sample for the default steps', () => {
+    const schedule = resolveFitSchedule({ batchSize: 'auto', epochs: 'auto', learningRate: 'auto' }, 180);
+    expect(schedule).toMatchObject({ batchSize: 180, epochs: SECOND_MOMENT_DEFAULTS.fitSteps, learningRate: COMPACT_DEFAULTS.learningRate });
+    expect(resolveFitSchedule({ batchSize: 32, epochs: 7, learningRate: 0.1 }, 180)).toMatchObject({ batchSize: 32, epochs: 7, learningRate: 0.1 });
+  });
+});
+
+describe('resolveGenes with the second-moment rule', () => {
+  it('takes the most genes whose relative noise stays within the target', () => {
+    const edge = (genes: number) => (2 * 0.5 * Math.sqrt(genes)) / 60;
+    const resolved = resolveGenes('auto', 2000, 'compact', edge, SECOND_MOMENT_GENE_RULE);
+    expect(edge(resolved.value)).toBeLessThanOrEqual(SECOND_MOMENT_DEFAULTS.noiseEdgeTarget);
+    expect(resolved.value === COMPACT_DEFAULTS.maxGenes || edge(resolved.value + 1) > SECOND_MOMENT_DEFAULTS.noiseEdgeTarget).toBe(true);
+    expect(resolved.reason).toMatch(/relative noise|limit/);
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'rolldown';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { epsilonFor } from '../../src/privacy/accountant.js';
 import { auditLedger } from '../../src/privacy/audit.js';
 import { PrivacyLedger } from '../../src/privacy/ledger.js';
 import { lineHash } from '../../src/privacy/ledger-chain.js';
@@ -86,6 +87,16 @@ describe('PrivacyLedger', () => {
     const failed = await ledger.reserve(reservation({ runId: 'failed-run' }));
     await ledger.void(failed.entryId, 'out of memory before the first step');
     await expect(ledger.reserve(reservation({ runId: 'retry-run' }))).resolves.toBeDefined();
+  });
+
+  it('accepts a second-moment release only as one full-batch step of sensitivity 1', async () => {
+    const ledger = new PrivacyLedger(temporaryPrivacyDir());
+    const release = { samplingRate: 1, noiseMultiplier: 0.5, clipNorm: 1, steps: 1, delta: 1e-3, sampling: 'poisson' as const, accountant: 'rdp' as const, release: 'second-moment' as const };
+    const epsilon = epsilonFor(release);
+    await expect(ledger.reserve(reservation({ runId: 'release-run', mechanism: release, plannedEpsilon: epsilon }))).resolves.toBeDefined();
+    for (const wrong of [{ steps: 2 }, { samplingRate: 0.5 }, { clipNorm: 2 }]) {
+      await expect(ledger.reserve(reservation({ runId: 'wrong-run', mechanism: { ...release, ...wrong }, plannedEpsilon: epsilon }))).rejects.toThrow(/one full-batch Gaussian step of sensitivity 1/);
+    }
   });
 
   it('rejects finalizing twice', async () => {

@@ -74,7 +74,7 @@ describe('runReport', () => {
     const ctx = testContext('report', runDir);
     await runReport(ctx, { ...REPORT_DEFAULTS, privacyDir: NO_LEDGER });
     const html = readFileSync(join(ctx.outputDir, 'index.html'), 'utf8');
-    expect(html).toContain('<strong>Statistics outside DP-SGD:</strong> genes were selected from a public reference list');
+    expect(html).toContain('<strong>Statistics outside DP:</strong> genes were selected from a public reference list');
     expect(html).not.toContain('selection of highly variable genes.</li>');
   });
 

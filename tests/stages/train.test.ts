@@ -188,6 +188,49 @@ describe('train stage', () => {
     expect(ledger.length).toBeGreaterThan(0);
   });
 
+  it('fits the compact model to a second-moment release', async () => {
+    const privacyDir = mkdtempSync(join(tmpdir(), 'genevae-privacy-'));
+    const { ctx, summary } = await train(await normalizedRun(), { dpMechanism: 'second-moment', targetEpsilon: 2, epochs: 'auto', batchSize: 'auto', privacyDir });
+    const { privacy } = summary;
+    expect(privacy.mechanism).toBe('second-moment');
+    expect(summary.resolved.dpMechanism).toBe('second-moment');
+    expect([privacy.steps, privacy.plannedSteps, privacy.samplingRate, privacy.clipNorm]).toEqual([1, 1, 1, 1]);
+    expect(privacy.epsilon!).toBeLessThanOrEqual(2);
+    expect(privacy.epsilon!).toBeGreaterThan(1.9);
+    expect(privacy.note).toMatch(/second-moment release/);
+    expect(summary.dpDiagnostics).toBeNull();
+    expect(summary.secondMoment!.pseudoSamples).toBe(summary.nGenes);
+    expect(summary.secondMoment!.leadingShares).toHaveLength(3);
+    expect(summary.resolved.latentDim).toBe(3);
+    const history = JSON.parse(readFileSync(join(ctx.outputDir, 'history.json'), 'utf8')) as { epsilon: number; validationLoss: number | null }[];
+    expect(history.length).toBeGreaterThan(1);
+    for (const record of history) {
+      expect(record.epsilon).toBe(privacy.epsilon);
+      expect(record.validationLoss).toBeNull();
+    }
+    const lines = readFileSync(join(privacyDir, 'ledger.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const reserve = lines.find((line) => line.type === 'reserve') as { mechanism: Record<string, unknown> };
+    expect(reserve.mechanism).toMatchObject({ release: 'second-moment', steps: 1, samplingRate: 1, clipNorm: 1 });
+    const finalize = lines.find((line) => line.type === 'finalize') as { stepsTaken: number; epsilon: number };
+    expect(finalize.stepsTaken).toBe(1);
+    expect(finalize.epsilon).toBe(privacy.epsilon);
+  });
+
+  it('takes the second-moment release when DP-SGD would hold the genes down', async () => {
+    const runDir = await normalizedRun();
+    const tight = await train(runDir, { epochs: 'auto', batchSize: 'auto', latentDim: 'auto', targetEpsilon: 1 });
+    expect(tight.summary.privacy.mechanism).toBe('second-moment');
+    expect(tight.summary.resolved.latentDim).toBe(10);
+    expect(tight.summary.resolved.reasons.join(' ')).toMatch(/would hold the compact model to \d+ of 30 genes/);
+    const loose = await train(runDir, { epochs: 'auto', batchSize: 'auto', latentDim: 'auto' });
+    expect(loose.summary.privacy.mechanism).toBe('sgd');
+    expect(loose.summary.resolved.reasons.join(' ')).toMatch(/leaves the compact model all 30 genes/);
+  });
+
+  it('rejects the second-moment release for the standard model', async () => {
+    await expect(train(await normalizedRun(), { architecture: 'standard', dpMechanism: 'second-moment' })).rejects.toThrow(/only the compact model/);
+  });
+
   it('rejects a delta at or above 1/n', async () => {
     const runDir = await normalizedRun();
     await expect(train(runDir, { delta: 1 / SAMPLES })).rejects.toThrow(InputError);

@@ -73,6 +73,14 @@ function modelSentence(data: RunData): string {
   const enabled = dpEnabled(train, options);
   if (enabled === false) return `${base}, <strong>without differential privacy</strong> (<code>--no-dp</code>).`;
   const privacy = privacyFields(train);
+  if (privacy.string('mechanism') === 'second-moment') {
+    return (
+      `${base}. For differential privacy the model was fitted to one release of the training samples' second-moment matrix (rows scaled to norm 1), ` +
+      `with Gaussian noise of standard deviation ${formatNumber(privacy.number('noiseMultiplier'))} on every entry (the Gaussian mechanism, sensitivity 1), ` +
+      `spending ε = ${formatNumber(privacy.number('epsilon'), 4)} at δ = ${formatNumber(privacy.number('delta'), 3)} (${escapeHtml(privacy.string('accountant') ?? options.string('accountant') ?? '?')} accountant); ` +
+      'the fit read nothing else from the training samples.'
+    );
+  }
   return (
     `${base}, with DP-SGD: per-example gradients clipped to norm ${formatNumber(privacy.number('clipNorm') ?? options.number('clipNorm'))}, ` +
     `Gaussian noise with multiplier ${formatNumber(privacy.number('noiseMultiplier'))}, ${escapeHtml(privacy.string('sampling') ?? '?')} sampling at rate ${formatNumber(privacy.number('samplingRate'))} over ${formatInteger(privacy.number('steps'))} steps, ` +

@@ -77,12 +77,14 @@ function renderSpent(privacy: Fields<PrivacyFields>, options: Fields<TrainOption
       : `<p class="headline">Epsilon spent: ${NOT_AVAILABLE}</p>`;
   const steps = privacy.number('steps');
   const planned = privacy.number('plannedSteps');
+  const release = privacy.string('mechanism') === 'second-moment';
   const facts: [string, string][] = [
+    ['mechanism', release ? "second-moment release: one noisy release of the training rows' second-moment matrix, to which the model was fitted" : 'DP-SGD'],
     ['epsilon (ε) spent', formatNumber(epsilon, 4)],
     ['target epsilon of the calibration', privacy.number('targetEpsilon') === null ? 'none (the noise multiplier was given)' : formatNumber(privacy.number('targetEpsilon'), 4)],
     ['delta (δ)', formatNumber(delta, 3)],
     ['noise multiplier σ (noise standard deviation σ·C)', formatNumber(privacy.number('noiseMultiplier'), 4)],
-    ['clipping norm C (per-example gradient)', formatNumber(privacy.number('clipNorm') ?? options.number('clipNorm'), 4)],
+    [release ? 'norm of each row (the release\'s sensitivity)' : 'clipping norm C (per-example gradient)', formatNumber(privacy.number('clipNorm') ?? options.number('clipNorm'), 4)],
     ['sampling rate q', formatNumber(privacy.number('samplingRate'), 4)],
     ['sampling', formatValue(privacy.string('sampling'))],
     ['steps taken / planned', `${formatInteger(steps)} / ${formatInteger(planned)}`],
@@ -101,7 +103,7 @@ function renderCoverage(enabled: boolean | null, privacy: Fields<PrivacyFields>,
   const covered =
     enabled === false
       ? '<p><strong>Covered by DP:</strong> nothing.</p>'
-      : '<p><strong>Covered by DP:</strong> the trained model\'s weights. DP-SGD bounds how much they can depend on any one sample, at the (ε, δ) above. ' +
+      : `<p><strong>Covered by DP:</strong> the trained model's weights. ${privacy.string('mechanism') === 'second-moment' ? 'The second-moment release' : 'DP-SGD'} bounds how much they can depend on any one sample, at the (ε, δ) above. ` +
         'That is a bound per patient only when each patient contributes one sample; a patient with several samples (repeat biopsies, several cells) is protected at a weaker level.</p>';
   const notCovered =
     '<p><strong>Not covered:</strong></p><ul>' +
@@ -109,9 +111,9 @@ function renderCoverage(enabled: boolean | null, privacy: Fields<PrivacyFields>,
     '<li>cluster sizes, marker genes, classification metrics and every table and plot in this report that summarises the samples;</li>' +
     (statistics
       ? ''
-      : '<li>statistics computed from the private data outside DP-SGD: the normalization (library sizes, per-gene means and standard deviations) and the selection of highly variable genes.</li>') +
+      : '<li>statistics computed from the private data outside DP: the normalization (library sizes, per-gene means and standard deviations) and the selection of highly variable genes.</li>') +
     '</ul>';
-  const statisticsNote = statistics ? `<p><strong>Statistics outside DP-SGD:</strong> ${escapeHtml(statistics)}</p>` : '';
+  const statisticsNote = statistics ? `<p><strong>Statistics outside DP:</strong> ${escapeHtml(statistics)}</p>` : '';
   return renderCallout(
     enabled === false ? 'danger' : 'warning',
     'What differential privacy protects in this run',

@@ -117,6 +117,7 @@ export async function renderTrainingSection({ data }: SectionContext): Promise<S
 function renderLearning(summary: Fields<TrainSummary>): string {
   const comparison = summary.object<TrainSummary['untrainedComparison']>('untrainedComparison');
   const diagnostics = summary.object<NonNullable<TrainSummary['dpDiagnostics']>>('dpDiagnostics');
+  const release = summary.object<NonNullable<TrainSummary['secondMoment']>>('secondMoment');
   const facts: [string, string][] = [];
   const percent = (value: number | null) => (value === null ? NOT_AVAILABLE : `${formatNumber(100 * value, 3)}%`);
   if (!diagnostics.isEmpty) {
@@ -124,6 +125,14 @@ function renderLearning(summary: Fields<TrainSummary>): string {
       ['noise-to-signal ratio per step (noise norm ÷ C)', formatNumber(diagnostics.number('noiseToSignal'), 3)],
       ['gradients clipped', percent(diagnostics.number('clippedFraction'))],
       ['mean gradient norm before clipping ÷ C', formatNumber(diagnostics.number('meanGradientNormToClip'), 3)],
+    );
+  }
+  if (!release.isEmpty) {
+    const shares = release.numbers('leadingShares');
+    facts.push(
+      ["noise of the second-moment release (spectral norm ÷ the matrix's trace)", formatNumber(release.number('noiseEdge'), 3)],
+      ['leading eigenvalues of the release ÷ its trace', shares.length ? shares.map((share) => formatNumber(share, 3)).join(', ') : NOT_AVAILABLE],
+      ['share of the release in negative eigenvalues (noise only)', percent(release.number('negativeShare'))],
     );
   }
   if (!comparison.isEmpty) {
@@ -138,6 +147,11 @@ function renderLearning(summary: Fields<TrainSummary>): string {
   return (
     '<h3>What training learned</h3>' +
     renderFacts(facts) +
+    (release.isEmpty
+      ? ''
+      : '<p class="note">The second-moment release adds noise once, to the matrix of the training rows\' outer products. Its relative noise is about 2σ√p / n for p genes and ' +
+        'n training samples; a latent direction whose eigenvalue share is below about half of it cannot be told apart from the noise, and the model then gives it a fixed variance ' +
+        '(docs/training.md).</p>') +
     '<p class="note">The noise-to-signal ratio is the expected norm of the DP noise in one step\'s averaged gradient divided by C, the most the clipped gradients can ' +
     'contribute; far above 1 the noise dominates each step. The untrained model is the same model at its initial weights, before it saw any data. Latents that ' +
     'explain little more than the untrained ones learned little from training, and their structure then comes from the choice of genes and the random initial weights.</p>'
