@@ -219,7 +219,7 @@ export const COMPACT_DEFAULTS = {
  */
 export const SECOND_MOMENT_DEFAULTS = {
   /** Largest noise edge (releaseNoiseEdge) the 'auto' gene count accepts. */
-  noiseEdgeTarget: 0.2,
+  noiseEdgeTarget: 0.22,
   /** Optimizer steps of the fit when epochs is 'auto'. */
   fitSteps: 50,
 } as const;

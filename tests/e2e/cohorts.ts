@@ -66,7 +66,7 @@ export const REAL_COHORTS: CohortCase[] = [
   {
     name: 'gse27011_asthma_geo_miniml',
     // The GEO series as downloaded: the family XML and one table per sample, labels in the XML.
-    // Without DP: at 54 samples DP-SGD at epsilon 8 leaves the latents near chance for these
+    // Without DP: at 54 samples DP at epsilon 8 leaves the latents near chance for these
     // modest group differences (the run warns so), and this test checks the classifiers.
     args: [data('gse27011_asthma_geo_miniml', 'GSE27011_family-xml'), '--label-column', 'source', '--no-dp'],
     samples: 54,
