@@ -98,7 +98,8 @@ export function formatRunAudit(run: RunAudit): string {
   for (const entry of run.entries) {
     const status =
       entry.status === 'finalized'
-        ? `finalized: epsilon ${entry.epsilon!.toPrecision(4)} at delta ${entry.mechanism.delta.toExponential(2)} after ${entry.stepsTaken} steps`
+        ? `finalized: epsilon ${entry.epsilon!.toPrecision(4)} at delta ${entry.mechanism.delta.toExponential(2)} after ` +
+          (entry.mechanism.release === 'second-moment' ? 'one second-moment release' : `${entry.stepsTaken} steps`)
         : entry.status === 'voided'
           ? `voided (nothing spent): ${entry.voidReason}`
           : `reserved, not finalized (counted at planned epsilon ${entry.plannedEpsilon.toPrecision(4)})`;

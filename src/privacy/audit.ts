@@ -208,7 +208,8 @@ export function formatRunList(budgets: readonly DatasetBudget[]): string {
   for (const budget of budgets) {
     for (const run of budget.runs) {
       const m = run.mechanism;
-      const parameters = `q=${m.samplingRate.toPrecision(3)} sigma=${m.noiseMultiplier.toPrecision(4)} C=${m.clipNorm} delta=${m.delta.toExponential(2)} ${m.accountant}`;
+      const kind = m.release === 'second-moment' ? 'second-moment release' : 'DP-SGD';
+      const parameters = `${kind} q=${m.samplingRate.toPrecision(3)} sigma=${m.noiseMultiplier.toPrecision(4)} C=${m.clipNorm} delta=${m.delta.toExponential(2)} ${m.accountant}`;
       const status =
         run.status === 'finalized'
           ? `finalized: epsilon ${formatEpsilon(run.epsilon!)} after ${run.stepsTaken} steps`

@@ -1,6 +1,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { epsilonFor } from '../../src/privacy/accountant.js';
 import { auditLedger, formatAudit, formatBudgetTable } from '../../src/privacy/audit.js';
 import { PrivacyLedger } from '../../src/privacy/ledger.js';
 import { lineHash } from '../../src/privacy/ledger-chain.js';
@@ -141,6 +142,22 @@ describe('formatBudgetTable', () => {
     expect(table).toMatch(/ward 4 cohort/);
     expect(table).toMatch(/3 finalized/);
     expect(table).toMatch(new RegExp((10 - 3 * testEpsilon()).toPrecision(4)));
+  });
+
+  it('names the mechanism of each run', async () => {
+    const dir = temporaryPrivacyDir();
+    const ledger = new PrivacyLedger(dir);
+    const release = { samplingRate: 1, noiseMultiplier: 0.5, clipNorm: 1, steps: 1, delta: 1e-3, sampling: 'poisson' as const, accountant: 'rdp' as const, release: 'second-moment' as const };
+    const epsilon = epsilonFor(release);
+    const { entryId } = await ledger.reserve(reservation({ runId: 'release-run', mechanism: release, plannedEpsilon: epsilon }));
+    await ledger.finalize(entryId, { stepsTaken: 1, epsilon });
+    const sgd = await ledger.reserve(reservation({ runId: 'sgd-run' }));
+    await ledger.finalize(sgd.entryId, { stepsTaken: 200, epsilon: testEpsilon() });
+    const result = auditLedger(dir);
+    expect(result.ok).toBe(true);
+    const text = formatAudit(result);
+    expect(text).toMatch(/run release-run .* second-moment release q=1\.00 sigma=0\.5000 C=1 /);
+    expect(text).toMatch(/run sgd-run .* DP-SGD q=/);
   });
 
   it('says when nothing was spent', () => {
