@@ -95,7 +95,7 @@ export interface TrainOptions {
   /** Train with differential privacy. Default true; --no-dp turns it off. */
   dp: boolean;
   /**
-   * How DP protects the training samples. 'sgd' is DP-SGD: every step clips each sample's
+   * Mechanism that protects the training samples. 'sgd' is DP-SGD: every step clips each sample's
    * gradient and adds Gaussian noise. 'second-moment' (compact model only) releases the training
    * samples' second-moment matrix once with Gaussian noise and fits the model to it, which is
    * post-processing (src/model/second-moment.ts). 'auto' takes 'second-moment' for the compact
@@ -214,7 +214,7 @@ export const COMPACT_DEFAULTS = {
  * - Genes: the release's noise has spectral norm about 2 sigma sqrt(p) / n relative to the
  *   matrix's trace, for p genes and n training samples (releaseNoiseEdge). The 'auto' gene
  *   count is the largest in the compact model's bounds that keeps it at or below the target.
- * - The fit to the released matrix reads no private data, so its steps cost no privacy; it uses
+ * - The fit to the released matrix reads no private data, so its steps cost no privacy. It uses
  *   the compact model's learning rate and every pseudo-sample in each step.
  */
 export const SECOND_MOMENT_DEFAULTS = {

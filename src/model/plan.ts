@@ -118,7 +118,7 @@ export function resolveSchedule(options: Pick<TrainOptions, 'batchSize' | 'epoch
 /**
  * Schedule of the fit to a second-moment release. The fit reads no private data, so its steps
  * cost nothing: 'auto' epochs take SECOND_MOMENT_DEFAULTS.fitSteps full-batch steps, and the
- * 'auto' batch holds every pseudo-sample (at most one per gene).
+ * 'auto' batch contains every pseudo-sample (one per gene).
  */
 export function resolveFitSchedule(options: Pick<TrainOptions, 'batchSize' | 'epochs' | 'learningRate'>, genes: number): Schedule {
   const reasons: string[] = [];
@@ -177,7 +177,7 @@ export type DpMechanismKind = 'sgd' | 'second-moment';
 /**
  * Resolves the 'auto' DP mechanism. `genesUnderSgd` is the compact model's 'auto' gene count
  * under DP-SGD at `latentDim` dimensions (the requested size, or LATENT_DIM_DEFAULTS.usual for
- * 'auto') and `limit` the most it may take; null when the gene count is not 'auto'. The second-moment release is chosen when DP-SGD's
+ * 'auto'), or null when the gene count is not 'auto'. `limit` is the most genes it may take. The second-moment release is chosen when DP-SGD's
  * noise-to-signal target would hold the model below its limit.
  */
 export function resolveDpMechanism(
@@ -212,7 +212,7 @@ export function resolveDpMechanism(
 /** The budget rule behind a compact model's 'auto' gene count: the quantity, its target, and how to name it. */
 export interface GeneBudgetRule {
   target: number;
-  /** What is held at or below the target, for the reason text. */
+  /** Name of the bounded quantity, for the reason text. */
   quantity: string;
 }
 

@@ -85,7 +85,7 @@ export interface PseudoCohort {
   variances: Float64Array;
   /** Variance given to every other direction, so that the variances add up to the number of genes. */
   remainder: number;
-  /** Edge of the noise's eigenvalue spectrum in the scaled release: eigenvalues below it are not told apart from noise. */
+  /** Edge of the noise's eigenvalue spectrum in the scaled release: eigenvalues below it cannot be distinguished from noise. */
   noiseEdge: number;
   /** Trace of the scaled release (about the number of genes). */
   trace: number;
@@ -190,7 +190,7 @@ export interface TiedWeights {
  *
  * Fitting by gradient descent instead can stall where every ψ_g has grown above 2β. There,
  * encoding any direction costs more KL than it saves in reconstruction, so the fit collapses
- * the latents; this happened with the release's ten near-equal leading eigenvalues.
+ * the latents. This happened with the release's ten near-equal leading eigenvalues.
  */
 export function tiedOptimum(pseudo: PseudoCohort, latentDim: number, beta: number): TiedWeights {
   const p = pseudo.data.nGenes;

@@ -32,7 +32,7 @@ export interface RecordedMechanism {
   sampling: 'poisson';
   accountant: AccountantName;
   /**
-   * What the noise was added to: 'gradients', each step's sum of clipped per-sample gradients
+   * Target of the noise: 'gradients', each step's sum of clipped per-sample gradients
    * (DP-SGD; entries without the field are DP-SGD too), or 'second-moment', one release of the
    * sum of the training rows' outer products with each row scaled to norm clipNorm = 1, which
    * is one full-batch Gaussian step (samplingRate 1, steps 1) to the accountant.

@@ -128,7 +128,7 @@ export interface SecondMomentDiagnostics {
   negativeShare: number;
   /** Largest eigenvalues of the scaled release divided by its trace, up to the latent size: the share each latent direction can carry. */
   leadingShares: number[];
-  /** Pseudo-samples the model was fitted to (the positive eigenvalues). */
+  /** Pseudo-samples the model was fitted to, one per gene. */
   pseudoSamples: number;
 }
 
@@ -312,7 +312,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   const schedule = secondMoment ? resolveFitSchedule(options, genes.value) : sgdSchedule;
   const plannedSteps = secondMoment ? 1 : sgdSteps;
   const configFor = (count: number) => configAt(count, latentDim.value);
-  // The fit to a second-moment release never sees the validation samples, so they choose nothing.
+  // The fit to a second-moment release never reads the validation samples, so they choose nothing.
   const selectOnValidation = !secondMoment && split.validation.length > 0 && (options.earlyStopping === 'on' || (options.earlyStopping === 'auto' && !options.dp));
   const resolved: ResolvedTraining = {
     architecture: architecture.value,
@@ -349,7 +349,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   let entryId: string | null = null;
   let dpSettings: DpSettings | null = null;
   let ratio: number | null = null;
-  // The release scales every row to norm 1, so its sensitivity is 1 whatever --clip-norm says.
+  // The release scales every row to norm 1, so its sensitivity is 1 whatever --clip-norm sets.
   const clipNorm = secondMoment ? 1 : options.clipNorm;
   if (mechanism && secondMoment) {
     ctx.log.info(
