@@ -41,7 +41,7 @@ export function registerPrivacy(program: Command): void {
 
   privacy
     .command('epsilon')
-    .description('epsilon spent by DP-SGD with the given sampling rate, noise multiplier and number of steps')
+    .description('epsilon spent by DP-SGD with the given sampling rate, noise multiplier and number of steps (a second-moment release is --sampling-rate 1 --steps 1)')
     .requiredOption('--sampling-rate <q>', SAMPLING_HELP, parseNumber(0, 1, { exclusiveMin: true }))
     .requiredOption('--noise-multiplier <sigma>', 'noise standard deviation divided by the clipping norm C', parseNumber(0, Infinity, { exclusiveMin: true }))
     .requiredOption('--steps <n>', STEPS_HELP, parseInteger(0))

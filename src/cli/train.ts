@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, LATENT_DIM_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
+import { COMPACT_AUTO_MAX_SAMPLES, COMPACT_DEFAULTS, LATENT_DIM_DEFAULTS, SECOND_MOMENT_DEFAULTS, STANDARD_SCHEDULE, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
 import { PIPELINE_DEFAULTS } from '../../pipeline/index.js';
 import { runTrain } from '../stages/train.js';
 import { parseChoice, parseInteger, parseIntegerList, parseNumber, pickDefined } from './parse.js';
@@ -31,13 +31,14 @@ export function addTrainOptions(command: Command): Command {
     .option(
       '--model-genes <n>',
       `genes the VAE reads and reconstructs: the n highly variable genes with the highest normalized dispersion, 0 for all that normalize selected, ` +
-        `or auto (all for the standard model; for the compact model the most, up to ${COMPACT_DEFAULTS.maxGenes}, that keep the DP noise-to-signal ratio at or below ${COMPACT_DEFAULTS.noiseToSignalTarget}) (default: ${d.genes})`,
+        `or auto (all for the standard model; for the compact model the most, up to ${COMPACT_DEFAULTS.maxGenes}, that keep DP-SGD's noise-to-signal ratio at or below ` +
+        `${COMPACT_DEFAULTS.noiseToSignalTarget}, or the second-moment release's relative noise at or below ${SECOND_MOMENT_DEFAULTS.noiseEdgeTarget}) (default: ${d.genes})`,
       orAuto(parseInteger(0)),
     )
     .option(
       '--latent-dim <dims>',
-      `latent dimensions of the VAE, or auto (${LATENT_DIM_DEFAULTS.usual}; with DP ${LATENT_DIM_DEFAULTS.budgetLimited} when the noise-to-signal target ` +
-        `holds the compact model's auto gene count below its limit) (default: ${d.latentDim})`,
+      `latent dimensions of the VAE, or auto (${LATENT_DIM_DEFAULTS.usual}; ${LATENT_DIM_DEFAULTS.budgetLimited} only under DP-SGD when its noise-to-signal target ` +
+        `holds the compact model's auto gene count below its limit, where --dp-mechanism auto takes the second-moment release instead) (default: ${d.latentDim})`,
       orAuto(parseInteger(1)),
     )
     .option(
@@ -72,7 +73,8 @@ export function addTrainOptions(command: Command): Command {
     .option('--mixture-components <k>', `components of the mixture prior (default: ${d.mixtureComponents})`, parseInteger(1))
     .option(
       '--epochs <n>',
-      `maximum passes over the training samples, or auto (${STANDARD_SCHEDULE.epochs} for the standard model, about ${COMPACT_DEFAULTS.steps} optimizer steps for the compact one) (default: ${d.epochs})`,
+      `maximum passes over the training samples (with the second-moment release: steps of the fit to the release, which spend no privacy), or auto ` +
+        `(${STANDARD_SCHEDULE.epochs} for the standard model, about ${COMPACT_DEFAULTS.steps} optimizer steps for the compact one, ${SECOND_MOMENT_DEFAULTS.fitSteps} fit steps for the release) (default: ${d.epochs})`,
       orAuto(parseInteger(1)),
     )
     .option(
@@ -100,12 +102,15 @@ export function addTrainOptions(command: Command): Command {
       '--dp-mechanism <kind>',
       'how DP protects the training samples: sgd (DP-SGD: clipped per-sample gradients plus noise at every step), second-moment (compact model only: ' +
         'one noisy release of the samples\' second-moment matrix, to which the model is then fitted), or auto (second-moment for the compact model when ' +
-        `DP-SGD's noise would hold it to fewer genes than its limit, as on cohorts of a few dozen samples; sgd otherwise) (default: ${d.dpMechanism})`,
+        'DP-SGD at this --target-epsilon, with its default schedule, would hold it to fewer genes than its limit, as on cohorts of a few dozen samples; ' +
+        `sgd otherwise, and whenever --clip-norm is set) (default: ${d.dpMechanism})`,
       parseChoice(['auto', 'sgd', 'second-moment'] as const),
     )
     .option('--clip-norm <norm>', `per-example gradient clipping norm C of DP-SGD (default: ${d.clipNorm})`, parseNumber(0, Infinity, { exclusiveMin: true }))
-    .option('--noise-multiplier <sigma>', 'DP-SGD noise standard deviation divided by C (default: calibrated from --target-epsilon)', parseNumber(0, Infinity, { exclusiveMin: true }))
-    .option('--target-epsilon <epsilon>', `epsilon that the calibrated noise reaches after the planned steps (default: ${d.targetEpsilon})`, parseNumber(0, Infinity, { exclusiveMin: true }))
+    .option(
+      '--noise-multiplier <sigma>',
+      'noise standard deviation divided by the sensitivity: by C for DP-SGD, by 1 for the second-moment release (default: calibrated from --target-epsilon)', parseNumber(0, Infinity, { exclusiveMin: true }))
+    .option('--target-epsilon <epsilon>', `epsilon that the calibrated noise reaches after the planned steps or the release (default: ${d.targetEpsilon})`, parseNumber(0, Infinity, { exclusiveMin: true }))
     .option('--delta <delta>', 'delta of (epsilon, delta)-DP; must be below 1 / number of samples (default: 1 / (10 x samples))', parseNumber(0, 1, { exclusiveMin: true }))
     .option('--accountant <name>', `privacy accountant: rdp or pld (default: ${d.accountant})`, parseChoice(['rdp', 'pld'] as const))
     .option('--backend <name>', `TensorFlow.js backend: auto (tfjs-node-gpu, tfjs-node, wasm, cpu, the first installed), wasm, cpu or tensorflow (default: ${d.backend})`, parseChoice(['auto', 'wasm', 'cpu', 'tensorflow'] as const))

@@ -66,7 +66,7 @@ export function resolveArchitecture(
   }
   return {
     value: 'compact',
-    reason: 'auto: with DP the compact model (tied linear VAE on the most variable genes) is used, because DP-SGD noise grows with the number of trainable parameters',
+    reason: 'auto: with DP the compact model (tied linear VAE on the most variable genes) is used, because the noise DP needs grows with the size of the model',
   };
 }
 
@@ -176,8 +176,10 @@ export type DpMechanismKind = 'sgd' | 'second-moment';
 
 /**
  * Resolves the 'auto' DP mechanism. `genesUnderSgd` is the compact model's 'auto' gene count
- * under DP-SGD at `latentDim` dimensions (the requested size, or LATENT_DIM_DEFAULTS.usual for
- * 'auto'), or null when the gene count is not 'auto'. `limit` is the most genes it may take. The second-moment release is chosen when DP-SGD's
+ * under DP-SGD at `latentDim` dimensions, with the schedule and noise at their 'auto' values for
+ * the target epsilon, so that --epochs, --batch-size, --noise-multiplier and --model-genes do
+ * not change the choice; null for the standard model. `limit` is the most genes it may take.
+ * `sgdFlags` (from sgdOnlyFlags) makes 'auto' keep DP-SGD and an explicit release fail. The second-moment release is chosen when DP-SGD's
  * noise-to-signal target would hold the model below its limit.
  */
 export function resolveDpMechanism(
@@ -186,6 +188,7 @@ export function resolveDpMechanism(
   genesUnderSgd: number | null,
   limit: number,
   latentDim: number = LATENT_DIM_DEFAULTS.usual,
+  sgdFlags: readonly string[] = [],
 ): Resolved<DpMechanismKind> {
   if (option === 'second-moment' && architecture !== 'compact') {
     throw new InputError(
@@ -194,19 +197,31 @@ export function resolveDpMechanism(
       'use --architecture compact (or auto with DP), or --dp-mechanism sgd',
     );
   }
+  if (option === 'second-moment' && sgdFlags.length > 0) {
+    throw new InputError(
+      `${sgdFlags.join(', ')} applies only to DP-SGD, and the second-moment release scales every training row to norm 1 instead`,
+      {},
+      `drop ${sgdFlags.join(', ')}, or use --dp-mechanism sgd`,
+    );
+  }
   if (option !== 'auto') return { value: option, reason: `set by --dp-mechanism ${option}` };
-  if (architecture !== 'compact') return { value: 'sgd', reason: 'auto: DP-SGD, the only mechanism the standard model can use' };
-  if (genesUnderSgd === null) return { value: 'sgd', reason: 'auto: DP-SGD, because --model-genes sets the gene count' };
+  if (architecture !== 'compact' || genesUnderSgd === null) return { value: 'sgd', reason: 'auto: DP-SGD, the only mechanism the standard model can use' };
+  if (sgdFlags.length > 0) return { value: 'sgd', reason: `auto: DP-SGD, because ${sgdFlags.join(', ')} sets an option only DP-SGD reads` };
   if (genesUnderSgd >= limit) {
-    return { value: 'sgd', reason: `auto: DP-SGD, because its noise-to-signal target leaves the compact model all ${limit} genes it may take` };
+    return { value: 'sgd', reason: `auto: DP-SGD, because at this target epsilon its noise-to-signal target leaves the compact model all ${limit} genes it may take` };
   }
   return {
     value: 'second-moment',
     reason:
-      `auto: the second-moment release, because DP-SGD's noise-to-signal target would hold the compact model to ${genesUnderSgd} of ${limit} genes ` +
+      `auto: the second-moment release, because at this target epsilon DP-SGD's noise-to-signal target would hold the compact model to ${genesUnderSgd} of ${limit} genes ` +
       `at ${latentDim} latent dimensions; one noisy release of the second-moment matrix, whose noise does not grow with the latent size, ` +
       'loses less of the structure on such small cohorts',
   };
+}
+
+/** Flags of options that only DP-SGD reads, when they differ from their defaults. */
+export function sgdOnlyFlags(options: Pick<TrainOptions, 'clipNorm'>): string[] {
+  return options.clipNorm !== TRAIN_DEFAULTS.clipNorm ? ['--clip-norm'] : [];
 }
 
 /** The budget rule behind a compact model's 'auto' gene count: the quantity, its target, and how to name it. */

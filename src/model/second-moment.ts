@@ -13,7 +13,7 @@ import type { DpRandomSource } from './dpsgd.js';
  * costs no further privacy.
  *
  * Each training row is scaled to unit norm first, so one sample's outer product x xᵀ has
- * Frobenius norm 1, and so does its upper triangle (diagonal included) at most. Adding or
+ * Frobenius norm 1 and its upper triangle (diagonal included) at most 1. Adding or
  * removing one sample therefore moves the released upper triangle by at most 1 in L2 norm: the
  * Gaussian mechanism with sensitivity 1, which the accountants charge as one full-batch
  * (q = 1) step of noise multiplier σ.
@@ -22,7 +22,7 @@ import type { DpRandomSource } from './dpsgd.js';
 /** The noisy sum Σ x̂ x̂ᵀ + E over the given rows, x̂ = x / ‖x‖, as a dense symmetric [p, p] matrix. */
 export interface SecondMomentRelease {
   genes: number;
-  /** Rows that contributed (all-zero rows contribute nothing). */
+  /** Rows summed; an all-zero row adds nothing. */
   rows: number;
   /** Row-major [genes, genes], symmetric. */
   matrix: Float64Array;

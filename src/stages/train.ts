@@ -1,5 +1,5 @@
 import { basename, join, resolve } from 'node:path';
-import { COMPACT_DEFAULTS, LATENT_DIM_DEFAULTS, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
+import { COMPACT_DEFAULTS, LATENT_DIM_DEFAULTS, SECOND_MOMENT_DEFAULTS, TRAIN_DEFAULTS, type TrainOptions } from '../../pipeline/train.js';
 import { denseToTable, frameToTable, readFrame, readTable, tableToCsr, writeFrame, writeTable } from '../io/arrow.js';
 import { writeJsonAtomic } from '../io/atomic.js';
 import { initBackend, type BackendInfo } from '../model/backend.js';
@@ -19,6 +19,7 @@ import {
   resolveLatentDim,
   resolveSchedule,
   SECOND_MOMENT_GENE_RULE,
+  sgdOnlyFlags,
   standardOnlyFlags,
   type Architecture,
   type DpMechanismKind,
@@ -293,7 +294,17 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   const budgetBound = sgdMechanism !== null && architecture.value === 'compact' && options.genes === 'auto';
   const geneLimit = Math.min(COMPACT_DEFAULTS.maxGenes, inputs.x.nCols);
   const sgdLatentDim = options.latentDim === 'auto' ? LATENT_DIM_DEFAULTS.usual : options.latentDim;
-  const dpKind = options.dp ? resolveDpMechanism(options.dpMechanism, architecture.value, budgetBound ? genesAt(sgdLatentDim).value : null, geneLimit, sgdLatentDim) : null;
+  const dpKind = options.dp
+    ? resolveDpMechanism(
+        options.dpMechanism,
+        architecture.value,
+        architecture.value === 'compact' ? defaultSgdGenes(options, nTrain, nSamples, inputs.x.nCols, (count) => parameterCount(configAt(count, sgdLatentDim))) : null,
+        geneLimit,
+        sgdLatentDim,
+        sgdOnlyFlags(options),
+      )
+    : null;
+  if (!options.dp && options.dpMechanism !== TRAIN_DEFAULTS.dpMechanism) warnings.push(`--dp-mechanism ${options.dpMechanism} has no effect with --no-dp`);
   const secondMoment = dpKind?.value === 'second-moment';
   // The release is one full-batch Gaussian step of sensitivity 1 (src/model/second-moment.ts).
   const mechanism = secondMoment ? dpMechanism(options, nTrain, nTrain, nSamples, 1) : sgdMechanism;
@@ -352,12 +363,13 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   // The release scales every row to norm 1, so its sensitivity is 1 whatever --clip-norm sets.
   const clipNorm = secondMoment ? 1 : options.clipNorm;
   if (mechanism && secondMoment) {
+    const edge = releaseNoiseEdge(mechanism.noiseMultiplier, genes.value, nTrain);
     ctx.log.info(
       `second-moment release: rows scaled to norm 1, sigma = ${mechanism.noiseMultiplier.toPrecision(4)}, one release, ` +
         `epsilon ≤ ${mechanism.plannedEpsilon.toPrecision(4)} at delta = ${mechanism.delta.toPrecision(3)} (${options.accountant}); ` +
-        `noise ${releaseNoiseEdge(mechanism.noiseMultiplier, genes.value, nTrain).toFixed(3)} of the matrix's trace; the model is then fitted to the release`,
+        `noise ${edge.toFixed(3)} of the matrix's trace; the model is then fitted to the release`,
     );
-    if (options.clipNorm !== TRAIN_DEFAULTS.clipNorm) warnings.push(`--clip-norm ${options.clipNorm} does not apply to the second-moment release, which scales every row to norm 1`);
+    if (edge > SECOND_MOMENT_DEFAULTS.noiseEdgeTarget * (1 + 1e-9)) warnings.push(releaseNoiseWarning(edge, genes.value, options.genes === 'auto'));
   } else if (mechanism) {
     ratio = noiseToSignal(mechanism.noiseMultiplier, parameters.count(), mechanism.samplingRate, nTrain);
     ctx.log.info(
@@ -639,6 +651,14 @@ function noiseWarning(ratio: number, architecture: Architecture): string {
   return `the noise in each DP-SGD step is ${ratio.toFixed(1)} times the largest signal the clipped gradients can carry (C); ${advice}`;
 }
 
+function releaseNoiseWarning(edge: number, genes: number, autoGenes: boolean): string {
+  const advice = autoGenes ? 'a larger --target-epsilon or more training samples would help' : 'fewer --model-genes, a larger --target-epsilon or more training samples would help';
+  return (
+    `the second-moment release's noise is ${edge.toFixed(2)} of the matrix's trace at ${genes} genes, above the target ${SECOND_MOMENT_DEFAULTS.noiseEdgeTarget}: ` +
+    `structure holding less than about ${(edge / 2).toFixed(2)} of the trace is lost in the noise, and the latents may carry little; ${advice}`
+  );
+}
+
 /** Builds the privacy note: what the guarantee covers and what it leaves out. */
 function dpNote(kind: DpMechanismKind, selectionSamples: number, genes: number, genesAvailable: number): string {
   let note =
@@ -661,6 +681,19 @@ function earlyStoppingReason(options: TrainOptions, on: boolean, validationSampl
   return on
     ? 'early stopping: auto, on without DP (the best validation epoch is kept)'
     : 'early stopping: auto, off with DP, so validation samples do not steer the released weights (the last weights are kept)';
+}
+
+/**
+ * Gene count the compact model would get under DP-SGD with the schedule and noise at their
+ * 'auto' values for the target epsilon: what the 'auto' DP mechanism is chosen from.
+ * `parametersAt(genes)` counts the model's parameters.
+ */
+function defaultSgdGenes(options: TrainOptions, nTrain: number, nSamples: number, available: number, parametersAt: (genes: number) => number): number {
+  const plan: TrainOptions = { ...options, epochs: 'auto', batchSize: 'auto', noiseMultiplier: null };
+  const schedule = resolveSchedule(plan, 'compact', nTrain);
+  const steps = stepsPerEpoch(nTrain, schedule.batchSize, true) * schedule.epochs;
+  const mechanism = dpMechanism(plan, schedule.batchSize, nTrain, nSamples, steps);
+  return resolveGenes('auto', available, 'compact', (count) => noiseToSignal(mechanism.noiseMultiplier, parametersAt(count), mechanism.samplingRate, nTrain)).value;
 }
 
 /** Resolves the run's DP-SGD mechanism: sampling rate, delta, and sigma as given or calibrated to the target epsilon. */

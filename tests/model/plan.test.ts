@@ -189,8 +189,14 @@ describe('resolveDpMechanism', () => {
 
   it('keeps DP-SGD when it leaves every gene', () => {
     expect(resolveDpMechanism('auto', 'compact', 256, 256).value).toBe('sgd');
-    expect(resolveDpMechanism('auto', 'compact', null, 256).reason).toMatch(/--model-genes/);
-    expect(resolveDpMechanism('auto', 'standard', 10, 256).value).toBe('sgd');
+    expect(resolveDpMechanism('auto', 'standard', null, 256).value).toBe('sgd');
+  });
+
+  it('keeps DP-SGD when a DP-SGD option is set', () => {
+    const resolved = resolveDpMechanism('auto', 'compact', 97, 256, 10, ['--clip-norm']);
+    expect(resolved.value).toBe('sgd');
+    expect(resolved.reason).toMatch(/--clip-norm/);
+    expect(() => resolveDpMechanism('second-moment', 'compact', 97, 256, 10, ['--clip-norm'])).toThrow(/--clip-norm applies only to DP-SGD/);
   });
 
   it('follows the option and refuses the release for the standard model', () => {

@@ -222,9 +222,23 @@ describe('train stage', () => {
     expect(tight.summary.privacy.mechanism).toBe('second-moment');
     expect(tight.summary.resolved.latentDim).toBe(10);
     expect(tight.summary.resolved.reasons.join(' ')).toMatch(/would hold the compact model to \d+ of 30 genes/);
+    expect(tight.warnings.some((w) => /release's noise is 0\.\d+ of the matrix's trace at 16 genes, above the target/.test(w))).toBe(true);
     const loose = await train(runDir, { epochs: 'auto', batchSize: 'auto', latentDim: 'auto' });
     expect(loose.summary.privacy.mechanism).toBe('sgd');
     expect(loose.summary.resolved.reasons.join(' ')).toMatch(/leaves the compact model all 30 genes/);
+  });
+
+  it('chooses the mechanism whatever the schedule, noise and gene options say', async () => {
+    const runDir = await normalizedRun();
+    // At epsilon 1 the default DP-SGD plan would hold the genes down; a given sigma, epochs or gene count must not change that.
+    const given = await train(runDir, { latentDim: 'auto', targetEpsilon: 1, noiseMultiplier: 1, epochs: 5, genes: 12 });
+    expect(given.summary.privacy.mechanism).toBe('second-moment');
+    expect(given.summary.privacy.noiseMultiplier).toBe(1);
+    expect(given.summary.nGenes).toBe(12);
+    expect(given.summary.epochsRun).toBe(5);
+    const clipped = await train(runDir, { latentDim: 'auto', targetEpsilon: 1, clipNorm: 2 });
+    expect(clipped.summary.privacy.mechanism).toBe('sgd');
+    await expect(train(runDir, { dpMechanism: 'second-moment', clipNorm: 2 })).rejects.toThrow(/--clip-norm applies only to DP-SGD/);
   });
 
   it('rejects the second-moment release for the standard model', async () => {

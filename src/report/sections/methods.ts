@@ -75,10 +75,11 @@ function modelSentence(data: RunData): string {
   const privacy = privacyFields(train);
   if (privacy.string('mechanism') === 'second-moment') {
     return (
-      `${base}. For differential privacy the model was fitted to one release of the training samples' second-moment matrix (rows scaled to norm 1), ` +
-      `with Gaussian noise of standard deviation ${formatNumber(privacy.number('noiseMultiplier'))} on every entry (the Gaussian mechanism, sensitivity 1), ` +
-      `spending ε = ${formatNumber(privacy.number('epsilon'), 4)} at δ = ${formatNumber(privacy.number('delta'), 3)} (${escapeHtml(privacy.string('accountant') ?? options.string('accountant') ?? '?')} accountant); ` +
-      'the fit read nothing else from the training samples.'
+      `<strong>Model.</strong> A variational autoencoder (${model}) was fitted under differential privacy. The second-moment matrix of the ` +
+      `${formatInteger(train.number('nTrain'))} training samples (each row scaled to norm 1) was released once with Gaussian noise of standard deviation ` +
+      `${formatNumber(privacy.number('noiseMultiplier'))} on every entry (the Gaussian mechanism, sensitivity 1), spending ε = ${formatNumber(privacy.number('epsilon'), 4)} ` +
+      `at δ = ${formatNumber(privacy.number('delta'), 3)} (${escapeHtml(privacy.string('accountant') ?? options.string('accountant') ?? '?')} accountant). ` +
+      `The model was then fitted to the release in ${formatInteger(epochs)} full-batch steps that read nothing else from the samples.`
     );
   }
   return (

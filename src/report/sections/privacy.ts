@@ -86,8 +86,8 @@ function renderSpent(privacy: Fields<PrivacyFields>, options: Fields<TrainOption
     ['noise multiplier σ (noise standard deviation σ·C)', formatNumber(privacy.number('noiseMultiplier'), 4)],
     [release ? 'norm of each row (the release\'s sensitivity)' : 'clipping norm C (per-example gradient)', formatNumber(privacy.number('clipNorm') ?? options.number('clipNorm'), 4)],
     ['sampling rate q', formatNumber(privacy.number('samplingRate'), 4)],
-    ['sampling', formatValue(privacy.string('sampling'))],
-    ['steps taken / planned', `${formatInteger(steps)} / ${formatInteger(planned)}`],
+    ['sampling', release ? 'none: every training sample contributes once' : formatValue(privacy.string('sampling'))],
+    [release ? 'noisy releases made / planned' : 'steps taken / planned', `${formatInteger(steps)} / ${formatInteger(planned)}`],
     ['accountant', formatValue(privacy.string('accountant') ?? options.string('accountant'))],
     ['samples protected (the training split)', formatInteger(privacy.number('protectedSamples'))],
     ['randomness of sampling and noise', formatValue(privacy.string('randomness'))],
@@ -205,6 +205,7 @@ function renderAudit(audit: LedgerAuditView | null, ledgerEntryId: string | null
       `<code>${escapeHtml(run.runId)}</code>${label(run)}`,
       escapeHtml(run.status),
       escapeHtml(run.reservedAt),
+      run.mechanism.release === 'second-moment' ? 'second-moment release' : 'DP-SGD',
       { html: formatInteger(run.stepsTaken ?? run.mechanism.steps), sort: run.stepsTaken ?? run.mechanism.steps },
       { html: formatNumber(run.chargedEpsilon, 4), sort: run.chargedEpsilon },
       escapeHtml(run.mechanism.accountant),
@@ -212,7 +213,7 @@ function renderAudit(audit: LedgerAuditView | null, ledgerEntryId: string | null
     ]);
     parts.push(
       renderTable({
-        columns: ['run', 'status', 'reserved at', { label: 'steps', numeric: true }, { label: 'ε charged', numeric: true }, 'accountant', 'randomness'],
+        columns: ['run', 'status', 'reserved at', 'mechanism', { label: 'steps', numeric: true }, { label: 'ε charged', numeric: true }, 'accountant', 'randomness'],
         rows: runRows,
         sortable: true,
         caption: "Runs charged to this run's dataset",
@@ -241,9 +242,16 @@ function renderEpsilonReading(epsilon: number | null, delta: number | null): str
       ? `An attacker who sees the model and guesses whether a given patient was in the training data, and is wrong about non-members 1% of the time, ` +
         `can be right about members at most ${formatNumber(100 * bound, 3)}% of the time (e<sup>ε</sup> × 1% + δ).`
       : `The formal bound is loose at this ε: an attacker's true-positive rate is at most e<sup>ε</sup> ≈ ${formatNumber(factor, 3)} times its false-positive rate (plus δ), ` +
-        `so at a 1% false-positive rate it excludes nothing. An attack that wrongly flags at most 1 in ${formatInteger(Math.round(2 * factor))} non-members ` +
-        'finds at most half of the members, and measured attacks on DP-SGD models are usually far weaker than the bound (see the check below).';
+        `so at a 1% false-positive rate it excludes nothing. ${halfMembersSentence(2 * factor)}` +
+        'Measured attacks on DP-trained models are usually far weaker than the bound (see the check below).';
   return `<p><strong>Reading ε = ${formatNumber(epsilon, 3)}:</strong> ${strength}. ${test} See docs/privacy.md for how to choose ε.</p>`;
+}
+
+/** States the false-positive rate at which the bound still lets an attack find half of the members; above a billion the number says nothing. */
+function halfMembersSentence(oneIn: number): string {
+  return oneIn <= 1e9
+    ? `An attack that wrongly flags at most 1 in ${formatInteger(Math.round(oneIn))} non-members finds at most half of the members. `
+    : 'Even an attack that almost never flags a non-member could, by the bound alone, find half of the members. ';
 }
 
 /** Runs the loss-threshold membership attack on the per-sample losses the train stage wrote. */

@@ -47,11 +47,12 @@ export async function renderTrainingSection({ data }: SectionContext): Promise<S
   const architecture = summary.object<TrainSummary['architecture']>('architecture');
   const history = readHistory(data);
   const parts: string[] = [];
+  const release = summary.object<TrainSummary['privacy']>('privacy').string('mechanism') === 'second-moment';
 
   if (history.length === 0) {
     parts.push(unavailable('Training curves', 'the train stage recorded no per-epoch history'));
   } else {
-    parts.push(`<div class="row">${(await renderCurves(history, summary.number('bestEpoch'))).join('')}</div>`);
+    parts.push(`<div class="row">${(await renderCurves(history, summary.number('bestEpoch'), release)).join('')}</div>`);
   }
 
   const hidden = architecture.numbers('hiddenDims').length ? architecture.numbers('hiddenDims') : options.numbers('hiddenDims');
@@ -80,14 +81,14 @@ export async function renderTrainingSection({ data }: SectionContext): Promise<S
       ['dropout (encoder)', formatValue(architecture.number('dropout') ?? options.number('dropout'))],
       ['trainable parameters', formatInteger(summary.number('parameterCount'))],
       [
-        'epochs run / planned',
+        release ? 'steps of the fit to the release, run / planned' : 'epochs run / planned',
         `${formatInteger(epochsRun)} / ${formatInteger(summary.number('epochsPlanned') ?? options.number('epochs'))}` + (earlyStop !== null ? ` (early stopping after epoch ${formatInteger(earlyStop)})` : ''),
       ],
       [
         'weights kept from epoch',
         `${formatInteger(summary.number('bestEpoch'))} (${lastKept ? 'the last: validation losses did not choose the weights' : 'lowest validation loss'})`,
       ],
-      ['expected batch size', formatInteger(resolved.number('batchSize') ?? options.number('batchSize'))],
+      [release ? 'pseudo-samples per step of the fit' : 'expected batch size', formatInteger(resolved.number('batchSize') ?? options.number('batchSize'))],
       ['learning rate (Adam)', formatNumber(resolved.number('learningRate') ?? options.number('learningRate'))],
       ['KL warm-up', `${formatInteger(summary.number('klWarmupSteps'))} steps to a final weight of ${formatNumber(options.number('beta'))}`],
       ['training / validation samples', `${formatInteger(summary.number('nTrain'))} / ${formatInteger(summary.number('nValidation'))}`],
@@ -152,8 +153,11 @@ function renderLearning(summary: Fields<TrainSummary>): string {
       : '<p class="note">The second-moment release adds noise once, to the matrix of the training rows\' outer products. Its relative noise is about 2σ√p / n for p genes and ' +
         'n training samples; a latent direction whose eigenvalue share is below about half of it cannot be told apart from the noise, and the model then gives it a fixed variance ' +
         '(docs/training.md).</p>') +
-    '<p class="note">The noise-to-signal ratio is the expected norm of the DP noise in one step\'s averaged gradient divided by C, the most the clipped gradients can ' +
-    'contribute; far above 1 the noise dominates each step. The untrained model is the same model at its initial weights, before it saw any data. Latents that ' +
+    (diagnostics.isEmpty
+      ? ''
+      : '<p class="note">The noise-to-signal ratio is the expected norm of the DP noise in one step\'s averaged gradient divided by C, the most the clipped gradients can ' +
+        'contribute; far above 1 the noise dominates each step.</p>') +
+    '<p class="note">The untrained model is the same model at its initial weights, before it saw any data. Latents that ' +
     'explain little more than the untrained ones learned little from training, and their structure then comes from the choice of genes and the random initial weights.</p>'
   );
 }
@@ -162,17 +166,17 @@ function series(history: EpochRecord[], key: keyof EpochRecord, name: string): L
   return history.filter((h) => h[key] !== null).map((h) => ({ x: h.epoch, y: h[key] as number, series: name }));
 }
 
-async function renderCurves(history: EpochRecord[], bestEpoch: number | null): Promise<string[]> {
+/** Loss, KL and privacy curves per epoch; `release` marks a fit to a second-moment release, whose epochs are steps on pseudo-samples. */
+async function renderCurves(history: EpochRecord[], bestEpoch: number | null, release: boolean): Promise<string[]> {
   const figures: string[] = [];
   const loss = [...series(history, 'trainLoss', 'training'), ...series(history, 'validationLoss', 'validation')];
   if (loss.length) {
-    figures.push(
-      await renderFigure(
-        'training-loss',
-        lineSpec(loss, { xTitle: 'epoch', yTitle: 'loss (negative ELBO per sample)', seriesTitle: 'set' }),
-        `Training and validation loss per epoch${bestEpoch !== null ? `; the weights of epoch ${formatInteger(bestEpoch)} were kept` : ''}. The training loss uses the current KL weight, so it rises during warm-up; with DP-SGD it is also noisy by design.`,
-      ),
-    );
+    const caption = release
+      ? 'Loss of the fit to the second-moment release per step, on pseudo-samples built from the release. The fit starts at the model\'s optimum for the release, ' +
+        'so the curve is nearly flat, and it never reads the held-out samples, so there is no validation curve.'
+      : `Training and validation loss per epoch${bestEpoch !== null ? `; the weights of epoch ${formatInteger(bestEpoch)} were kept` : ''}. ` +
+        'The training loss uses the current KL weight, so it rises during warm-up; with DP-SGD it is also noisy by design.';
+    figures.push(await renderFigure('training-loss', lineSpec(loss, { xTitle: 'epoch', yTitle: 'loss (negative ELBO per sample)', seriesTitle: 'set' }), caption));
   }
   const reconstruction = series(history, 'reconstruction', 'reconstruction');
   if (reconstruction.length) {
@@ -190,7 +194,8 @@ async function renderCurves(history: EpochRecord[], bestEpoch: number | null): P
       await renderFigure('training-kl-weight', lineSpec(weight, { xTitle: 'epoch', yTitle: 'KL weight' }), 'Weight of the KL term at the end of each epoch: it rises during warm-up, then stays at its final value.'),
     );
   }
-  const epsilon = series(history, 'epsilon', 'epsilon');
+  // A release spends its epsilon once, before the fit, so a curve per epoch would be flat.
+  const epsilon = release ? [] : series(history, 'epsilon', 'epsilon');
   if (epsilon.length) {
     figures.push(
       await renderFigure('training-epsilon', lineSpec(epsilon, { xTitle: 'epoch', yTitle: 'epsilon spent so far' }), 'Privacy spent up to the end of each epoch, from the accountant.'),
