@@ -79,8 +79,9 @@ export function addTrainOptions(command: Command): Command {
     )
     .option(
       '--batch-size <n>',
-      `batch size, with DP the expected size of each Poisson batch, or auto (${STANDARD_SCHEDULE.batchSize} for the standard model; ` +
-        `for the compact one the larger of ${COMPACT_DEFAULTS.minBatchSize} and half the training samples) (default: ${d.batchSize})`,
+      `batch size, with DP-SGD the expected size of each Poisson batch, with the second-moment release the pseudo-samples per step of the fit, or auto ` +
+        `(${STANDARD_SCHEDULE.batchSize} for the standard model; for the compact one the larger of ${COMPACT_DEFAULTS.minBatchSize} and half the training samples; ` +
+        `for the release every pseudo-sample) (default: ${d.batchSize})`,
       orAuto(parseInteger(1)),
     )
     .option(

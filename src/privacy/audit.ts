@@ -212,7 +212,7 @@ export function formatRunList(budgets: readonly DatasetBudget[]): string {
       const parameters = `${kind} q=${m.samplingRate.toPrecision(3)} sigma=${m.noiseMultiplier.toPrecision(4)} C=${m.clipNorm} delta=${m.delta.toExponential(2)} ${m.accountant}`;
       const status =
         run.status === 'finalized'
-          ? `finalized: epsilon ${formatEpsilon(run.epsilon!)} after ${run.stepsTaken} steps`
+          ? `finalized: epsilon ${formatEpsilon(run.epsilon!)} after ${m.release === 'second-moment' ? 'one release' : `${run.stepsTaken} steps`}`
           : run.status === 'voided'
             ? `voided (nothing spent): ${run.voidReason}`
             : `reserved, not finalized (counted at planned epsilon ${formatEpsilon(run.plannedEpsilon)})`;

@@ -354,6 +354,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   ctx.log.info(`${description}; ${parameters.count()} parameters; ${nTrain} training and ${split.validation.length} validation samples`);
   for (const reason of resolved.reasons) ctx.log.debug(reason);
   if (options.latentDim === 'auto' && latentDim.value !== LATENT_DIM_DEFAULTS.usual) ctx.log.info(`latent dimensions: ${latentDim.reason}`);
+  if (dpKind && options.dpMechanism === 'auto') ctx.log.info(`DP mechanism: ${dpKind.reason}`);
 
   let privacy: TrainPrivacy;
   let ledger: PrivacyLedger | null = null;

@@ -83,7 +83,7 @@ function renderSpent(privacy: Fields<PrivacyFields>, options: Fields<TrainOption
     ['epsilon (ε) spent', formatNumber(epsilon, 4)],
     ['target epsilon of the calibration', privacy.number('targetEpsilon') === null ? 'none (the noise multiplier was given)' : formatNumber(privacy.number('targetEpsilon'), 4)],
     ['delta (δ)', formatNumber(delta, 3)],
-    ['noise multiplier σ (noise standard deviation σ·C)', formatNumber(privacy.number('noiseMultiplier'), 4)],
+    [release ? 'noise standard deviation σ (sensitivity 1)' : 'noise multiplier σ (noise standard deviation σ·C)', formatNumber(privacy.number('noiseMultiplier'), 4)],
     [release ? 'norm of each row (the release\'s sensitivity)' : 'clipping norm C (per-example gradient)', formatNumber(privacy.number('clipNorm') ?? options.number('clipNorm'), 4)],
     ['sampling rate q', formatNumber(privacy.number('samplingRate'), 4)],
     ['sampling', release ? 'none: every training sample contributes once' : formatValue(privacy.string('sampling'))],
