@@ -12,7 +12,7 @@ import { runCluster } from '../stages/cluster.js';
 import { runIngest } from '../stages/ingest.js';
 import { runNormalize } from '../stages/normalize.js';
 import { runReport } from '../stages/report.js';
-import { runTrain } from '../stages/train.js';
+import { runTrain, validateTrainOptions } from '../stages/train.js';
 import { InputError } from '../util/errors.js';
 import { rootLogger } from '../util/log.js';
 import { addClassifyOptions, classifyOptionsFrom } from './classify.js';
@@ -70,6 +70,8 @@ export async function runPipeline(options: PipelineOptions): Promise<string> {
   for (const input of options.ingest.inputs) {
     if (!existsSync(input)) throw new InputError('input file not found', { file: input }, 'check the path');
   }
+  // Options that no data can make valid fail here, before ingest writes anything.
+  validateTrainOptions(options.train);
   const fingerprints = await Promise.all(options.ingest.inputs.map((input) => fingerprintFile(input)));
   const runId = options.runId ?? defaultRunId(options.ingest.inputs, fingerprints.map((f) => f.sha256), options);
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(runId)) {

@@ -125,7 +125,7 @@ export function resolveFitSchedule(options: Pick<TrainOptions, 'batchSize' | 'ep
   const batchSize = options.batchSize === 'auto' ? genes : options.batchSize;
   if (options.batchSize === 'auto') reasons.push('batch size: auto for the fit to the release, every pseudo-sample in each step');
   const epochs = options.epochs === 'auto' ? SECOND_MOMENT_DEFAULTS.fitSteps : options.epochs;
-  if (options.epochs === 'auto') reasons.push(`${epochs} epochs: auto for the fit to the release, which reads no private data and so spends no privacy`);
+  if (options.epochs === 'auto') reasons.push(`${epochs} steps (epochs of one step each): auto for the fit to the release, which reads no private data and so spends no privacy`);
   const learningRate = options.learningRate === 'auto' ? COMPACT_DEFAULTS.learningRate : options.learningRate;
   if (options.learningRate === 'auto') reasons.push(`learning rate ${learningRate}: auto for the compact model`);
   return { batchSize, epochs, learningRate, reasons };
@@ -177,8 +177,8 @@ export type DpMechanismKind = 'sgd' | 'second-moment';
 /**
  * Resolves the 'auto' DP mechanism. `genesUnderSgd` is the compact model's 'auto' gene count
  * under DP-SGD at `latentDim` dimensions, with the schedule and noise at their 'auto' values for
- * the target epsilon, so that --epochs, --batch-size, --noise-multiplier and --model-genes do
- * not change the choice; null for the standard model. `limit` is the most genes it may take.
+ * the target epsilon, or null for the standard model. So --epochs, --batch-size,
+ * --noise-multiplier and --model-genes do not change the choice. `limit` is the most genes it may take.
  * `sgdFlags` (from sgdOnlyFlags) makes 'auto' keep DP-SGD and an explicit release fail. The second-moment release is chosen when DP-SGD's
  * noise-to-signal target would hold the model below its limit.
  */
@@ -190,20 +190,7 @@ export function resolveDpMechanism(
   latentDim: number = LATENT_DIM_DEFAULTS.usual,
   sgdFlags: readonly string[] = [],
 ): Resolved<DpMechanismKind> {
-  if (option === 'second-moment' && architecture !== 'compact') {
-    throw new InputError(
-      'the second-moment release fits only the compact model (a tied linear VAE, whose loss depends on the data only through its second moment)',
-      {},
-      'use --architecture compact (or auto with DP), or --dp-mechanism sgd',
-    );
-  }
-  if (option === 'second-moment' && sgdFlags.length > 0) {
-    throw new InputError(
-      `${sgdFlags.join(', ')} applies only to DP-SGD, and the second-moment release scales every training row to norm 1 instead`,
-      {},
-      `drop ${sgdFlags.join(', ')}, or use --dp-mechanism sgd`,
-    );
-  }
+  checkDpMechanism(option, architecture, sgdFlags);
   if (option !== 'auto') return { value: option, reason: `set by --dp-mechanism ${option}` };
   if (architecture !== 'compact' || genesUnderSgd === null) return { value: 'sgd', reason: 'auto: DP-SGD, the only mechanism the standard model can use' };
   if (sgdFlags.length > 0) return { value: 'sgd', reason: `auto: DP-SGD, because ${sgdFlags.join(', ')} sets an option only DP-SGD reads` };
@@ -217,6 +204,29 @@ export function resolveDpMechanism(
       `at ${latentDim} latent dimensions; one noisy release of the second-moment matrix, whose noise does not grow with the latent size, ` +
       'loses less of the structure on such small cohorts',
   };
+}
+
+/**
+ * Rejects an explicit second-moment release that cannot run: with the standard model, or with
+ * `sgdFlags` (from sgdOnlyFlags) set. `architecture` may be the option itself, so that the
+ * pipeline can check before any stage runs.
+ */
+export function checkDpMechanism(option: TrainOptions['dpMechanism'], architecture: TrainOptions['architecture'], sgdFlags: readonly string[]): void {
+  if (option !== 'second-moment') return;
+  if (architecture === 'standard') {
+    throw new InputError(
+      'the second-moment release fits only the compact model (a tied linear VAE, whose loss depends on the data only through its second moment)',
+      {},
+      'use --architecture compact (or auto with DP), or --dp-mechanism sgd',
+    );
+  }
+  if (sgdFlags.length > 0) {
+    throw new InputError(
+      `${sgdFlags.join(', ')} applies only to DP-SGD, and the second-moment release scales every training row to norm 1 instead`,
+      {},
+      `drop ${sgdFlags.join(', ')}, or use --dp-mechanism sgd`,
+    );
+  }
 }
 
 /** Flags of options that only DP-SGD reads, when they differ from their defaults. */

@@ -12,6 +12,7 @@ import { drawProjection, initParameters, type NetworkLayout, type ParameterSet }
 import {
   noiseToSignal,
   parameterCount,
+  checkDpMechanism,
   resolveArchitecture,
   resolveDpMechanism,
   resolveFitSchedule,
@@ -175,7 +176,8 @@ export interface TrainSummary {
   privacy: TrainPrivacy;
 }
 
-function validateOptions(options: TrainOptions): void {
+/** Rejects train options that are invalid whatever the data, so that a run can fail before its first stage. */
+export function validateTrainOptions(options: TrainOptions): void {
   const check = (ok: boolean, message: string, hint: string) => {
     if (!ok) throw new InputError(message, {}, hint);
   };
@@ -201,6 +203,7 @@ function validateOptions(options: TrainOptions): void {
   if (options.reconstruction === 'projection') {
     check(options.inputProjection > 0, 'reconstructing the projection needs an input projection', 'set --input-projection, or --reconstruction genes');
   }
+  if (options.dp) checkDpMechanism(options.dpMechanism, options.architecture, sgdOnlyFlags(options));
 }
 
 /** Seeded split into training and validation rows (each sorted); at least one validation sample when asked for. */
@@ -244,7 +247,7 @@ export function resolveDelta(delta: number | null, nSamples: number): number {
  */
 export async function runTrain(ctx: StageContext, options: TrainOptions): Promise<StageResult> {
   const started = performance.now();
-  validateOptions(options);
+  validateTrainOptions(options);
   const warnings: string[] = [];
   const backend = await initBackend(options.backend, ctx.log);
   ctx.log.info(`backend ${backend.name} (${backend.package}${backend.simd === null ? '' : backend.simd ? ', SIMD' : ', no SIMD'})`);

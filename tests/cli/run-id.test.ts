@@ -1,5 +1,9 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultRunId, resolvePipelineOptions } from '../../src/cli/run.js';
+import { defaultRunId, resolvePipelineOptions, runPipeline } from '../../src/cli/run.js';
+import { InputError } from '../../src/util/errors.js';
 
 const INPUTS = ['data/cohort.csv'];
 const HASHES = ['ab'.repeat(32)];
@@ -34,5 +38,22 @@ describe('defaultRunId', () => {
 
   it('ignores where the privacy ledger lives', () => {
     expect(runId({ privacyDir: 'elsewhere' })).toBe(runId({}));
+  });
+});
+
+describe('runPipeline', () => {
+  it('rejects impossible DP options before ingest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'genevae-run-options-'));
+    const input = join(dir, 'cohort.csv');
+    writeFileSync(input, 's,g1,g2\na,1,2\nb,3,4\n');
+    const reportsDir = join(dir, 'reports');
+    for (const parsed of [
+      { dpMechanism: 'second-moment', architecture: 'standard' },
+      { dpMechanism: 'second-moment', clipNorm: 5 },
+    ]) {
+      const options = { ...resolvePipelineOptions([input], { ...parsed, reportsDir }), reportsDir };
+      await expect(runPipeline(options)).rejects.toThrow(InputError);
+    }
+    expect(existsSync(reportsDir)).toBe(false);
   });
 });

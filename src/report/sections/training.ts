@@ -85,7 +85,7 @@ export async function renderTrainingSection({ data }: SectionContext): Promise<S
         `${formatInteger(epochsRun)} / ${formatInteger(summary.number('epochsPlanned') ?? options.number('epochs'))}` + (earlyStop !== null ? ` (early stopping after epoch ${formatInteger(earlyStop)})` : ''),
       ],
       [
-        'weights kept from epoch',
+        release ? 'weights kept from step' : 'weights kept from epoch',
         `${formatInteger(summary.number('bestEpoch'))} (${lastKept ? 'the last: validation losses did not choose the weights' : 'lowest validation loss'})`,
       ],
       [release ? 'pseudo-samples per step of the fit' : 'expected batch size', formatInteger(resolved.number('batchSize') ?? options.number('batchSize'))],
@@ -104,7 +104,7 @@ export async function renderTrainingSection({ data }: SectionContext): Promise<S
       ['worker threads', formatInteger(summary.number('workers'))],
       ['stage time', formatSeconds(seconds.number('total') ?? data.seconds('train'))],
       ['training time', formatSeconds(seconds.number('training'))],
-      ['time per epoch', formatSeconds(seconds.number('perEpoch'))],
+      [release ? 'time per step of the fit' : 'time per epoch', formatSeconds(seconds.number('perEpoch'))],
     ]),
   );
   const reasons = resolved.strings('reasons');
