@@ -178,7 +178,7 @@ export interface TiedWeights {
 }
 
 /**
- * The tied linear VAE's optimum for the pseudo-cohort's second moment, written out. With
+ * Computes the tied linear VAE's optimum for the pseudo-cohort's second moment. With
  * weight column k = a_k v_k along the kept direction v_k of variance λ_k, one noise variance ψ
  * per gene and posterior variance s_k², the expected loss per sample splits by direction. Along
  * v_k it is ((1 − b)² λ + b s²) / (2ψ) + β (s² + b λ − 1 − log s²) / 2 with b = a_k², whose

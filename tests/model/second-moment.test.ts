@@ -65,7 +65,7 @@ describe('releaseSecondMoment', () => {
     expect(trace).toBeCloseTo(2, 10);
   });
 
-  it('moves by at most 1 in L2 when one sample is added, whatever its scale', () => {
+  it('bounds one added sample to L2 norm 1', () => {
     const genes = 7;
     const x = standardized(30, genes, 3);
     for (let r = 0; r < 30; r++) {
@@ -100,7 +100,7 @@ describe('releaseSecondMoment', () => {
 });
 
 describe('pseudoCohort', () => {
-  it('keeps the leading directions and scales the total to the gene count without noise', () => {
+  it('keeps leading directions without noise', () => {
     const genes = 12;
     const n = 400;
     const x = standardized(n, genes, 6, 2);

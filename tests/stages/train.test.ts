@@ -231,11 +231,11 @@ describe('train stage', () => {
   it('chooses the mechanism whatever the schedule, noise and gene options say', async () => {
     const runDir = await normalizedRun();
     // At epsilon 1 the default DP-SGD plan would hold the genes down; a given sigma, epochs or gene count must not change that.
-    const given = await train(runDir, { latentDim: 'auto', targetEpsilon: 1, noiseMultiplier: 1, epochs: 5, genes: 12 });
-    expect(given.summary.privacy.mechanism).toBe('second-moment');
-    expect(given.summary.privacy.noiseMultiplier).toBe(1);
-    expect(given.summary.nGenes).toBe(12);
-    expect(given.summary.epochsRun).toBe(5);
+    const flagged = await train(runDir, { latentDim: 'auto', targetEpsilon: 1, noiseMultiplier: 1, epochs: 5, genes: 12 });
+    expect(flagged.summary.privacy.mechanism).toBe('second-moment');
+    expect(flagged.summary.privacy.noiseMultiplier).toBe(1);
+    expect(flagged.summary.nGenes).toBe(12);
+    expect(flagged.summary.epochsRun).toBe(5);
     const clipped = await train(runDir, { latentDim: 'auto', targetEpsilon: 1, clipNorm: 2 });
     expect(clipped.summary.privacy.mechanism).toBe('sgd');
     await expect(train(runDir, { dpMechanism: 'second-moment', clipNorm: 2 })).rejects.toThrow(/--clip-norm applies only to DP-SGD/);

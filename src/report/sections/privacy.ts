@@ -247,7 +247,7 @@ function renderEpsilonReading(epsilon: number | null, delta: number | null): str
   return `<p><strong>Reading ε = ${formatNumber(epsilon, 3)}:</strong> ${strength}. ${test} See docs/privacy.md for how to choose ε.</p>`;
 }
 
-/** States the false-positive rate at which the bound still lets an attack find half of the members; above a billion the number says nothing. */
+/** States the false-positive rate at which the bound still lets an attack find half of the members; above a billion the number is meaningless. */
 function halfMembersSentence(oneIn: number): string {
   return oneIn <= 1e9
     ? `An attack that wrongly flags at most 1 in ${formatInteger(Math.round(oneIn))} non-members finds at most half of the members. `
