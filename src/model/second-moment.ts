@@ -22,8 +22,6 @@ import type { DpRandomSource } from './dpsgd.js';
 /** The noisy sum Σ x̂ x̂ᵀ + E over the given rows, x̂ = x / ‖x‖, as a dense symmetric [p, p] matrix. */
 export interface SecondMomentRelease {
   genes: number;
-  /** Rows summed; an all-zero row adds nothing. */
-  rows: number;
   /** Row-major [genes, genes], symmetric. */
   matrix: Float64Array;
 }
@@ -61,7 +59,7 @@ export function releaseSecondMoment(x: Float32Array, genes: number, rows: ArrayL
       matrix[j * genes + i] = value;
     }
   }
-  return { genes, rows: rows.length, matrix };
+  return { genes, matrix };
 }
 
 /**
@@ -79,7 +77,7 @@ export interface PseudoCohort {
   data: TrainingData;
   /** The leading eigenvalues of the scaled release, in decreasing order, one per latent dimension. */
   eigenvalues: Float64Array;
-  /** Their unit eigenvectors, row k for eigenvalue k: [kept, genes], row-major. */
+  /** Their unit eigenvectors, row k for eigenvalue k: [latent dimensions, genes], row-major. */
   directions: Float64Array;
   /** Variance given to each kept direction: the noise-corrected eigenvalue, or UNRESOLVED_VARIANCE. */
   variances: Float64Array;
@@ -133,28 +131,29 @@ export function pseudoCohort(release: SecondMomentRelease, trainingSamples: numb
     absolute += Math.abs(value);
     if (value < 0) negative -= value;
   }
-  const kept = Math.min(latentDim, p);
-  const edge = 2 * noiseStd * scale * Math.sqrt(p);
-  const variances = Float64Array.from(order.slice(0, kept), (column) => {
+  const leading = Math.min(latentDim, p);
+  // releaseNoiseEdge is relative to the unscaled trace n; the scaled release's trace is p.
+  const edge = releaseNoiseEdge(noiseStd, p, trainingSamples) * p;
+  const variances = Float64Array.from(order.slice(0, leading), (column) => {
     const value = values[column];
     return value > edge ? Math.max(UNRESOLVED_VARIANCE, (value + Math.sqrt(value * value - edge * edge)) / 2) : UNRESOLVED_VARIANCE;
   });
-  const keptTotal = variances.reduce((total, value) => total + value, 0);
+  const leadingTotal = variances.reduce((total, value) => total + value, 0);
   // A floor keeps the remainder positive when the kept directions already account for every gene's variance.
-  const remainder = kept < p ? Math.max(REMAINDER_FLOOR, (p - keptTotal) / (p - kept)) : 0;
+  const remainder = leading < p ? Math.max(REMAINDER_FLOOR, (p - leadingTotal) / (p - leading)) : 0;
   const x = new Float32Array(p * p);
-  const directions = new Float64Array(kept * p);
+  const directions = new Float64Array(leading * p);
   order.forEach((column, j) => {
-    const length = Math.sqrt(p * (j < kept ? variances[j] : remainder));
+    const length = Math.sqrt(p * (j < leading ? variances[j] : remainder));
     for (let g = 0; g < p; g++) {
       const value = vectors.get(g, column);
       x[j * p + g] = length * value;
-      if (j < kept) directions[j * p + g] = value;
+      if (j < leading) directions[j * p + g] = value;
     }
   });
   return {
     data: { nSamples: p, nGenes: p, x, counts: null, logLibrary: null, logFactorialSum: null },
-    eigenvalues: Float64Array.from(order.slice(0, kept), (i) => values[i]),
+    eigenvalues: Float64Array.from(order.slice(0, leading), (i) => values[i]),
     directions,
     variances,
     remainder,
@@ -194,14 +193,14 @@ export interface TiedWeights {
  */
 export function tiedOptimum(pseudo: PseudoCohort, latentDim: number, beta: number): TiedWeights {
   const p = pseudo.data.nGenes;
-  const kept = pseudo.eigenvalues.length;
+  const leading = pseudo.eigenvalues.length;
   const lambda = pseudo.variances;
-  const b = new Float64Array(kept);
-  const s2 = new Float64Array(kept).fill(1);
+  const b = new Float64Array(leading);
+  const s2 = new Float64Array(leading).fill(1);
   let psi = 1;
   for (let iteration = 0; iteration < 500; iteration++) {
-    let residual = (p - kept) * pseudo.remainder;
-    for (let k = 0; k < kept; k++) {
+    let residual = (p - leading) * pseudo.remainder;
+    for (let k = 0; k < leading; k++) {
       s2[k] = beta > 0 ? (beta * psi) / (beta * psi + b[k]) : 1;
       b[k] = Math.max(0, 1 - (beta * psi) / 2 - s2[k] / (2 * lambda[k]));
       residual += (1 - b[k]) ** 2 * lambda[k] + b[k] * s2[k];
@@ -214,7 +213,7 @@ export function tiedOptimum(pseudo: PseudoCohort, latentDim: number, beta: numbe
   const weight = new Float32Array(p * latentDim);
   const latentLogVariance = new Float32Array(latentDim);
   for (let k = 0; k < latentDim; k++) {
-    if (k >= kept) continue;
+    if (k >= leading) continue;
     const a = Math.sqrt(b[k]);
     for (let g = 0; g < p; g++) weight[g * latentDim + k] = a * pseudo.directions[k * p + g];
     latentLogVariance[k] = Math.log(s2[k]);

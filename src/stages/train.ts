@@ -289,10 +289,12 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   const sgdSteps = stepsPerEpoch(nTrain, sgdSchedule.batchSize, options.dp) * sgdSchedule.epochs;
   const sgdMechanism = options.dp ? dpMechanism(options, sgdSchedule.batchSize, nTrain, nSamples, sgdSteps) : null;
   const configAt = (genes: number, dims: number) => modelConfig(options, architecture.value, genes, dims, likelihood, ctx.seed);
-  const genesAt = (dims: number) =>
-    resolveGenes(options.genes, inputs.x.nCols, architecture.value, (count) =>
-      sgdMechanism ? noiseToSignal(sgdMechanism.noiseMultiplier, parameterCount(configAt(count, dims)), sgdMechanism.samplingRate, nTrain) : null,
+  // Genes for a gene option at a latent size, held by a DP-SGD mechanism's noise-to-signal target (none without DP).
+  const sgdGenesAt = (sgd: DpMechanism | null, option: TrainOptions['genes'], dims: number) =>
+    resolveGenes(option, inputs.x.nCols, architecture.value, (count) =>
+      sgd ? noiseToSignal(sgd.noiseMultiplier, parameterCount(configAt(count, dims)), sgd.samplingRate, nTrain) : null,
     );
+  const genesAt = (dims: number) => sgdGenesAt(sgdMechanism, options.genes, dims);
   // Only the compact model's 'auto' gene count under DP depends on the latent size.
   const budgetBound = sgdMechanism !== null && architecture.value === 'compact' && options.genes === 'auto';
   const geneLimit = Math.min(COMPACT_DEFAULTS.maxGenes, inputs.x.nCols);
@@ -301,7 +303,7 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
     ? resolveDpMechanism(
         options.dpMechanism,
         architecture.value,
-        architecture.value === 'compact' ? defaultSgdGenes(options, nTrain, nSamples, inputs.x.nCols, (count) => parameterCount(configAt(count, sgdLatentDim))) : null,
+        architecture.value === 'compact' ? sgdGenesAt(defaultSgdMechanism(options, nTrain, nSamples), 'auto', sgdLatentDim).value : null,
         geneLimit,
         sgdLatentDim,
         sgdOnlyFlags(options),
@@ -366,14 +368,15 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
   let ratio: number | null = null;
   // The release scales every row to norm 1, so its sensitivity is 1 whatever --clip-norm sets.
   const clipNorm = secondMoment ? 1 : options.clipNorm;
-  if (mechanism && secondMoment) {
-    const edge = releaseNoiseEdge(mechanism.noiseMultiplier, genes.value, nTrain);
+  // Relative noise of the release at the chosen genes; null without the release.
+  const releaseEdge = mechanism && secondMoment ? releaseNoiseEdge(mechanism.noiseMultiplier, genes.value, nTrain) : null;
+  if (mechanism && releaseEdge !== null) {
     ctx.log.info(
       `second-moment release: rows scaled to norm 1, sigma = ${mechanism.noiseMultiplier.toPrecision(4)}, one release, ` +
         `epsilon ≤ ${mechanism.plannedEpsilon.toPrecision(4)} at delta = ${mechanism.delta.toPrecision(3)} (${options.accountant}); ` +
-        `noise ${edge.toFixed(3)} of the matrix's trace; the model is then fitted to the release`,
+        `noise ${releaseEdge.toFixed(3)} of the matrix's trace; the model is then fitted to the release`,
     );
-    if (edge > SECOND_MOMENT_DEFAULTS.noiseEdgeTarget * (1 + 1e-9)) warnings.push(releaseNoiseWarning(edge, genes.value, options.genes === 'auto'));
+    if (releaseEdge > SECOND_MOMENT_DEFAULTS.noiseEdgeTarget * (1 + 1e-9)) warnings.push(releaseNoiseWarning(releaseEdge, genes.value, options.genes === 'auto'));
   } else if (mechanism) {
     ratio = noiseToSignal(mechanism.noiseMultiplier, parameters.count(), mechanism.samplingRate, nTrain);
     ctx.log.info(
@@ -498,16 +501,15 @@ export async function runTrain(ctx: StageContext, options: TrainOptions): Promis
       throw error;
     }
     // Everything after the release is post-processing: the budget is spent now, once.
-    await ledger!.finalize(entryId!, { stepsTaken: 1, epsilon: epsilonAfter(1) });
-    ledgerClosed = true;
     privacy.steps = 1;
     privacy.epsilon = epsilonAfter(1);
+    await ledger!.finalize(entryId!, { stepsTaken: 1, epsilon: privacy.epsilon });
+    ledgerClosed = true;
     const pseudo = pseudoCohort(release, nTrain, config.latentDim, mechanism!.noiseMultiplier);
-    const trace = pseudo.trace;
     secondMomentDiagnostics = {
-      noiseEdge: releaseNoiseEdge(mechanism!.noiseMultiplier, data.nGenes, nTrain),
+      noiseEdge: releaseEdge!,
       negativeShare: pseudo.negativeShare,
-      leadingShares: Array.from(pseudo.eigenvalues, (value) => value / Math.max(trace, Number.MIN_VALUE)),
+      leadingShares: Array.from(pseudo.eigenvalues, (value) => value / Math.max(pseudo.trace, Number.MIN_VALUE)),
       pseudoSamples: pseudo.data.nSamples,
     };
     // Start the fit at the model's optimum for the released second moment (tiedOptimum).
@@ -688,17 +690,18 @@ function earlyStoppingReason(options: TrainOptions, on: boolean, validationSampl
 }
 
 /**
- * Gene count the compact model would get under DP-SGD with the schedule and noise at their
- * 'auto' values for the target epsilon: what the 'auto' DP mechanism is chosen from.
- * `parametersAt(genes)` counts the model's parameters.
+ * Returns the compact model's DP-SGD mechanism with the schedule and noise at their 'auto'
+ * values for the target epsilon. The 'auto' DP mechanism is chosen from the genes it allows.
  */
-function defaultSgdGenes(options: TrainOptions, nTrain: number, nSamples: number, available: number, parametersAt: (genes: number) => number): number {
+function defaultSgdMechanism(options: TrainOptions, nTrain: number, nSamples: number): DpMechanism {
   const plan: TrainOptions = { ...options, epochs: 'auto', batchSize: 'auto', noiseMultiplier: null };
   const schedule = resolveSchedule(plan, 'compact', nTrain);
   const steps = stepsPerEpoch(nTrain, schedule.batchSize, true) * schedule.epochs;
-  const mechanism = dpMechanism(plan, schedule.batchSize, nTrain, nSamples, steps);
-  return resolveGenes('auto', available, 'compact', (count) => noiseToSignal(mechanism.noiseMultiplier, parametersAt(count), mechanism.samplingRate, nTrain)).value;
+  return dpMechanism(plan, schedule.batchSize, nTrain, nSamples, steps);
 }
+
+/** Sampling rate, delta, sigma and planned epsilon of a run's DP mechanism. */
+type DpMechanism = ReturnType<typeof dpMechanism>;
 
 /** Resolves the run's DP-SGD mechanism: sampling rate, delta, and sigma as given or calibrated to the target epsilon. */
 function dpMechanism(options: TrainOptions, batchSize: number, nTrain: number, nSamples: number, plannedSteps: number) {
